@@ -1,10 +1,18 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+const root = fileURLToPath(new URL('.', import.meta.url));
+
 // swc, not esbuild: Nest and class-validator need decorator metadata.
-const plugins = [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true }, keepClassNames: true } })];
-// Resolve workspace packages to their TypeScript sources (the `source` export condition), so tests need no build.
-const resolve = { conditions: ['source'] };
+const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { transform: { legacyDecorator: true, decoratorMetadata: true }, keepClassNames: true } })];
+// Tests import shared libs from their TypeScript sources, so they need no build; the alias (not only
+// the `source` condition) lets any test import @tessera/testing without a dependency cycle.
+const libAliases = readdirSync(`${root}libs`)
+  .filter((name) => existsSync(`${root}libs/${name}/src/index.ts`))
+  .map((name) => ({ find: `@tessera/${name}`, replacement: `${root}libs/${name}/src/index.ts` }));
+const resolve = { conditions: ['source'], alias: libAliases };
 const exclude = ['**/node_modules/**', '**/dist/**'];
 
 export default defineConfig({

@@ -1,0 +1,215 @@
+import { AckPolicy, DeliverPolicy, headers as natsHeaders, nanos, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { deadLetterSubject, eventDefinition, HEADERS, validateContract, type EventEnvelope } from '@tessera/contracts';
+import { busHandlerDuration, busMessages, SpanKind, withSpanFromCarrier, type Logger } from '@tessera/observability';
+import { envelopeProblem } from '../envelope';
+import { PermanentError } from '../errors';
+import { headersToObject } from './headers';
+import type { BusNaming } from './naming';
+
+export interface RawDelivered {
+  data: object;
+  envelope: EventEnvelope<object>;
+  attempt: number;
+}
+
+export interface ConsumerSpec {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  naming: BusNaming;
+  service: string;
+  logger: Logger;
+  subject: string;
+  /** Receives one event, or up to `batch.maxSize` events in stream order when `batch` is set. */
+  handler: (events: RawDelivered[]) => Promise<void>;
+  batch?: { maxSize: number; maxWaitMs: number };
+  /** Handlers in flight at once (single mode). */
+  concurrency?: number;
+  /** Serialise events with the same partition key (single mode), for consumers that need per-entity order. */
+  ordered?: boolean;
+  /** Deliveries before an event is dead-lettered. */
+  maxAttempts?: number;
+  backoffMs?: (attempt: number) => number;
+  ackWaitMs?: number;
+}
+
+export interface ConsumerHandle {
+  stop(): Promise<void>;
+}
+
+const decoder = new TextDecoder();
+const defaultBackoff = (attempt: number): number => Math.min(250 * 2 ** (attempt - 1), 60_000);
+
+/**
+ * One durable pull consumer. Delivery is decided here and nowhere else: validate before the handler,
+ * ack after success, retry with backoff on failure, and dead-letter (with the reason) an event that
+ * can never be valid or has used up its attempts. Nothing is dropped silently.
+ */
+export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle> {
+  const maxAttempts = spec.maxAttempts ?? 8;
+  const backoff = spec.backoffMs ?? defaultBackoff;
+  const stream = spec.naming.stream(spec.naming.streamOf(spec.subject).name);
+  const durable = spec.naming.durable(spec.service, spec.subject);
+  const definition = eventDefinition(spec.subject);
+  if (!definition) throw new Error(`Unknown event subject ${spec.subject}`);
+  const log = spec.logger.child({ consumer: durable });
+
+  const config: Partial<ConsumerConfig> = {
+    durable_name: durable,
+    filter_subject: spec.naming.subject(spec.subject),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    // We dead-letter at maxAttempts ourselves; the server's limit is only a backstop.
+    max_deliver: maxAttempts + 2,
+    ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+    max_ack_pending: 10_000,
+  };
+  try {
+    await spec.jsm.consumers.add(stream, config);
+  } catch (error) {
+    if (!/already (exists|in use)/i.test(String(error))) throw error;
+    await spec.jsm.consumers.update(stream, durable, config);
+  }
+
+  const deadLetter = async (msg: JsMsg, reason: string): Promise<void> => {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(headersToObject(msg.headers))) if (k !== HEADERS.msgId) h.set(k, v);
+    h.set(HEADERS.dlqReason, reason.slice(0, 1000));
+    h.set(HEADERS.dlqConsumer, durable);
+    h.set(HEADERS.dlqDeliveries, String(msg.info.deliveryCount));
+    await spec.js.publish(spec.naming.subject(deadLetterSubject(durable, spec.subject)), msg.data, { headers: h, msgID: `${durable}:${msg.info.streamSequence}` });
+    msg.term();
+    busMessages.inc({ subject: spec.subject, outcome: 'dead_letter' });
+    log.error({ reason, deliveries: msg.info.deliveryCount, seq: msg.info.streamSequence }, 'event dead-lettered');
+  };
+
+  const fail = async (msg: JsMsg, error: unknown): Promise<void> => {
+    const attempt = msg.info.deliveryCount;
+    const reason = (error as Error)?.message ?? String(error);
+    if (error instanceof PermanentError || attempt >= maxAttempts) {
+      // If even the dead-letter publish fails, leave the event for redelivery rather than lose it.
+      await deadLetter(msg, error instanceof PermanentError ? reason : `gave up after ${attempt} attempts: ${reason}`).catch((e) => {
+        log.error({ err: e }, 'dead-letter publish failed; will redeliver');
+        msg.nak(backoff(attempt));
+      });
+      return;
+    }
+    log.warn({ err: error, attempt, seq: msg.info.streamSequence }, 'handler failed; will retry');
+    msg.nak(backoff(attempt));
+    busMessages.inc({ subject: spec.subject, outcome: 'retry' });
+  };
+
+  /** Decodes and validates; an event that can never be valid is dead-lettered here. */
+  const prepare = async (msg: JsMsg): Promise<RawDelivered | undefined> => {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(decoder.decode(msg.data));
+    } catch {
+      await deadLetter(msg, 'message is not valid JSON');
+      return undefined;
+    }
+    const problem = envelopeProblem(envelope);
+    if (problem) {
+      await deadLetter(msg, problem);
+      return undefined;
+    }
+    const checked = validateContract(definition.payload, (envelope as EventEnvelope).data);
+    if (!checked.ok) {
+      await deadLetter(msg, `invalid payload: ${checked.errors.map((e) => `${e.path}: ${e.messages.join(', ')}`).join('; ')}`);
+      return undefined;
+    }
+    return { data: checked.value, envelope: envelope as EventEnvelope<object>, attempt: msg.info.deliveryCount };
+  };
+
+  const invoke = async (msgs: JsMsg[], events: RawDelivered[]): Promise<void> => {
+    const timer = busHandlerDuration.startTimer({ subject: spec.subject });
+    const attributes = { 'messaging.system': 'nats', 'messaging.destination.name': spec.subject, 'messaging.batch.message_count': events.length };
+    try {
+      await withSpanFromCarrier(`${spec.subject} process`, SpanKind.CONSUMER, headersToObject(msgs[0]!.headers), attributes, () => spec.handler(events));
+    } finally {
+      timer();
+    }
+    for (const msg of msgs) msg.ack();
+    busMessages.inc({ subject: spec.subject, outcome: 'ack' }, msgs.length);
+  };
+
+  /** Runs a batch; if it fails, retries its events one by one so one bad event cannot hold back the rest. */
+  const runBatch = async (items: { msg: JsMsg; event: RawDelivered }[]): Promise<void> => {
+    try {
+      await invoke(items.map((i) => i.msg), items.map((i) => i.event));
+    } catch (error) {
+      if (items.length === 1) return fail(items[0]!.msg, error);
+      for (const item of items) await invoke([item.msg], [item.event]).catch((e) => fail(item.msg, e));
+    }
+  };
+
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  const inFlight = new Set<Promise<void>>();
+  const concurrency = spec.batch ? 1 : (spec.concurrency ?? 16);
+  const keyChains = new Map<string, Promise<void>>();
+
+  const track = (work: Promise<void>): Promise<void> => {
+    const p = work.catch((e) => log.error({ err: e }, 'consumer work failed')).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    return p;
+  };
+
+  const dispatchSingle = async (msg: JsMsg): Promise<void> => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    const event = await prepare(msg);
+    if (!event) return;
+    const run = (): Promise<void> => runBatch([{ msg, event }]);
+    const key = spec.ordered ? event.envelope.partitionKey : undefined;
+    if (!key) return void track(run());
+    const chained = (keyChains.get(key) ?? Promise.resolve()).then(run);
+    keyChains.set(key, chained);
+    void track(chained.finally(() => keyChains.get(key) === chained && keyChains.delete(key)));
+  };
+
+  let buffer: { msg: JsMsg; event: RawDelivered }[] = [];
+  let flushTimer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (): Promise<void> => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    const items = buffer;
+    buffer = [];
+    if (items.length) flushing = track(flushing.then(() => runBatch(items)));
+    return flushing;
+  };
+  const dispatchBatched = async (msg: JsMsg): Promise<void> => {
+    const event = await prepare(msg);
+    if (!event) return;
+    buffer.push({ msg, event });
+    if (buffer.length >= spec.batch!.maxSize) await flush();
+    else flushTimer ??= setTimeout(() => void flush(), spec.batch!.maxWaitMs);
+  };
+
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        const consumer = await spec.js.consumers.get(stream, durable);
+        messages = await consumer.consume({ max_messages: spec.batch ? spec.batch.maxSize * 2 : concurrency * 4 });
+        for await (const msg of messages) {
+          if (spec.batch) await dispatchBatched(msg);
+          else await dispatchSingle(msg);
+        }
+      } catch (error) {
+        if (stopped) break;
+        log.error({ err: error }, 'consumer loop failed; restarting in 1s');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  };
+  const running = loop();
+
+  return {
+    stop: async () => {
+      stopped = true;
+      messages?.stop();
+      await running.catch(() => undefined);
+      await flush();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
+import { CONTACT_CREATED_V1, DEFAULT_WORKSPACE_ID, VERIFY_API_KEY_V1, deadLetterSubject, HEADERS, type EventEnvelope } from '@tessera/contracts';
+import { createLogger } from '@tessera/observability';
+import { spansOfTrace, testBusNamespace, TEST_NATS_URL } from '@tessera/testing';
+import { PermanentError, RequestError } from '../errors';
+import type { RawDelivered } from './consumer';
+import { JetStreamBus } from './jetstream-bus';
+
+const logger = createLogger({ service: 'bus-test', level: 'silent' });
+// Each test gets its own namespace: a new durable consumer would otherwise replay earlier tests' events.
+let ns = testBusNamespace('bus');
+const cleanups: (() => Promise<void>)[] = [];
+const contact = (n: number): { contactId: string; attributes: Record<string, unknown>; createdAt: string } => ({
+  contactId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  attributes: { n },
+  createdAt: new Date().toISOString(),
+});
+
+/** Collects dead letters of a consumer from the DLQ stream of this namespace. */
+async function deadLetters(nc: NatsConnection, consumer: string): Promise<{ reason: string; envelope: EventEnvelope }[]> {
+  const out: { reason: string; envelope: EventEnvelope }[] = [];
+  const sub = nc.subscribe(`${ns.namespace}.${deadLetterSubject(consumer, CONTACT_CREATED_V1.subject)}`);
+  void (async () => {
+    for await (const m of sub) {
+      const text = new TextDecoder().decode(m.data);
+      out.push({ reason: m.headers?.get(HEADERS.dlqReason) ?? '', envelope: text.startsWith('{"') ? JSON.parse(text) : text });
+    }
+  })();
+  return out;
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('JetStreamBus', () => {
+  let nc: NatsConnection;
+  const buses: JetStreamBus[] = [];
+  const newBus = async (service: string): Promise<JetStreamBus> => {
+    const bus = new JetStreamBus({ service, servers: TEST_NATS_URL, namespace: ns.namespace, logger });
+    await bus.connect();
+    buses.push(bus);
+    return bus;
+  };
+
+  beforeAll(async () => {
+    nc = await connect({ servers: TEST_NATS_URL });
+  });
+  beforeEach(() => {
+    ns = testBusNamespace('bus');
+    cleanups.push(ns.cleanup);
+  });
+  afterAll(async () => {
+    for (const bus of buses) await bus.close();
+    await nc.close();
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it('delivers a published event once, de-duplicating a re-publish with the same id', async () => {
+    const producer = await newBus('crm');
+    const consumer = await newBus('dedupe');
+    const received: RawDelivered[] = [];
+    await consumer.consume({ subject: CONTACT_CREATED_V1.subject, handler: async ([e]) => void received.push(e!) });
+    const env = await producer.publish(CONTACT_CREATED_V1.subject, contact(1), { workspaceId: DEFAULT_WORKSPACE_ID });
+    await producer.publishEnvelopes([env]);
+    await until(() => received.length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toHaveLength(1);
+    expect(received[0]!.envelope).toMatchObject({ id: env.id, subject: 'crm.contact.created.v1', workspaceId: DEFAULT_WORKSPACE_ID, producer: 'crm', schemaVersion: 1, partitionKey: contact(1).contactId });
+    expect(received[0]!.data).toMatchObject({ contactId: contact(1).contactId, attributes: { n: 1 } });
+  });
+
+  it('refuses to publish a payload that breaks its contract', async () => {
+    const producer = await newBus('crm');
+    await expect(producer.publish(CONTACT_CREATED_V1.subject, { ...contact(2), contactId: 'not-a-uuid' }, { workspaceId: DEFAULT_WORKSPACE_ID })).rejects.toThrow(/contactId/);
+  });
+
+  it('retries a failing handler with backoff and acks once it succeeds', async () => {
+    const producer = await newBus('crm');
+    const consumer = await newBus('retry');
+    const attempts: number[] = [];
+    await consumer.consume({
+      subject: CONTACT_CREATED_V1.subject,
+      backoffMs: () => 50,
+      handler: async ([e]) => {
+        attempts.push(e!.attempt);
+        if (e!.attempt < 3) throw new Error('database briefly unavailable');
+      },
+    });
+    await producer.publish(CONTACT_CREATED_V1.subject, contact(3), { workspaceId: DEFAULT_WORKSPACE_ID });
+    await until(() => attempts.length >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('dead-letters an invalid payload, a permanent error and an event out of attempts, with reasons', async () => {
+    const consumer = await newBus('dlq');
+    const letters = await deadLetters(nc, 'dlq-crm_contact_created_v1');
+    const handled: string[] = [];
+    await consumer.consume({
+      subject: CONTACT_CREATED_V1.subject,
+      maxAttempts: 2,
+      backoffMs: () => 20,
+      handler: async ([e]) => {
+        const n = (e!.data as { attributes: { n: number } }).attributes.n;
+        if (n === 5) throw new PermanentError('contact belongs to an unknown workspace');
+        if (n === 6) throw new Error('always failing');
+        handled.push(e!.envelope.id);
+      },
+    });
+    const js = nc.jetstream();
+    const subject = `${ns.namespace}.${CONTACT_CREATED_V1.subject}`;
+    const bad = { id: 'bad-1', subject: CONTACT_CREATED_V1.subject, workspaceId: DEFAULT_WORKSPACE_ID, data: { contactId: 'nope' } };
+    await js.publish(subject, new TextEncoder().encode(JSON.stringify(bad)));
+    await js.publish(subject, new TextEncoder().encode('{not json'));
+    const producer = await newBus('crm');
+    await producer.publish(CONTACT_CREATED_V1.subject, contact(5), { workspaceId: DEFAULT_WORKSPACE_ID });
+    await producer.publish(CONTACT_CREATED_V1.subject, contact(6), { workspaceId: DEFAULT_WORKSPACE_ID });
+    const good = await producer.publish(CONTACT_CREATED_V1.subject, contact(7), { workspaceId: DEFAULT_WORKSPACE_ID });
+    await until(() => letters.length >= 4 && handled.includes(good.id));
+    const reasons = letters.map((l) => l.reason);
+    expect(reasons).toHaveLength(4);
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        'contact belongs to an unknown workspace',
+        'gave up after 2 attempts: always failing',
+        expect.stringMatching(/^invalid payload: contactId: contactId must be a UUID/),
+        'message is not valid JSON',
+      ]),
+    );
+  });
+
+  it('keeps per-key order for an ordered consumer while running other keys concurrently', async () => {
+    const producer = await newBus('crm');
+    const consumer = await newBus('ordered');
+    const seen = new Map<string, number[]>();
+    let active = 0;
+    let maxActive = 0;
+    await consumer.consume({
+      subject: CONTACT_CREATED_V1.subject,
+      ordered: true,
+      concurrency: 8,
+      handler: async ([e]) => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        const data = e!.data as { contactId: string; attributes: { seq: number } };
+        await new Promise((r) => setTimeout(r, Math.random() * 10));
+        seen.set(data.contactId, [...(seen.get(data.contactId) ?? []), data.attributes.seq]);
+        active--;
+      },
+    });
+    const envelopes = [];
+    for (let seq = 0; seq < 20; seq++) {
+      for (const key of [1, 2, 3, 4]) {
+        envelopes.push(await producer.publish(CONTACT_CREATED_V1.subject, { ...contact(key), attributes: { seq } }, { workspaceId: DEFAULT_WORKSPACE_ID }));
+      }
+    }
+    await until(() => [...seen.values()].reduce((n, l) => n + l.length, 0) >= 80);
+    for (const list of seen.values()) expect(list).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(maxActive).toBeGreaterThan(1);
+  });
+
+  it('hands batches to a batch handler and, when a batch fails, isolates the bad event', async () => {
+    const producer = await newBus('crm');
+    const consumer = await newBus('batch');
+    const letters = await deadLetters(nc, 'batch-crm_contact_created_v1');
+    const sizes: number[] = [];
+    const stored = new Set<number>();
+    await consumer.consume({
+      subject: CONTACT_CREATED_V1.subject,
+      batch: { maxSize: 50, maxWaitMs: 50 },
+      maxAttempts: 1,
+      handler: async (events) => {
+        sizes.push(events.length);
+        const ns = events.map((e) => (e.data as { attributes: { n: number } }).attributes.n);
+        if (ns.includes(13)) throw new Error('row 13 violates a constraint');
+        for (const n of ns) stored.add(n);
+      },
+    });
+    await producer.publishEnvelopes(
+      await Promise.all(Array.from({ length: 100 }, async (_, n) => (await import('../envelope')).buildEnvelope('crm', CONTACT_CREATED_V1.subject, contact(n), { workspaceId: DEFAULT_WORKSPACE_ID }))),
+    );
+    await until(() => stored.size >= 99 && letters.length >= 1);
+    expect(stored.has(13)).toBe(false);
+    expect(letters[0]!.reason).toMatch(/row 13/);
+    expect(Math.max(...sizes)).toBeGreaterThan(1);
+  });
+
+  it('answers request/reply, with typed errors for bad requests and for no responder', async () => {
+    const crm = await newBus('crm');
+    const caller = await newBus('caller');
+    crm.serve(VERIFY_API_KEY_V1.subject, async (req) => ({ valid: (req as { keyHash: string }).keyHash === 'a'.repeat(64), scopes: ['*'] }));
+    await expect(caller.request(VERIFY_API_KEY_V1.subject, { keyHash: 'a'.repeat(64) })).resolves.toEqual({ valid: true, scopes: ['*'] });
+    await expect(caller.request(VERIFY_API_KEY_V1.subject, { keyHash: 'short' })).rejects.toMatchObject({ code: 'invalid_request' });
+    const lonely = new JetStreamBus({ service: 'lonely', servers: TEST_NATS_URL, namespace: `${ns.namespace}x`, logger });
+    await lonely.connect();
+    buses.push(lonely);
+    const error = await lonely.request(VERIFY_API_KEY_V1.subject, { keyHash: 'a'.repeat(64) }, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).code).toBe('unavailable');
+    await (await import('@tessera/testing')).deleteNamespaceStreams(`${ns.namespace}x`);
+  });
+
+  it('carries the trace context from publisher to consumer span', async () => {
+    const producer = await newBus('crm');
+    const consumer = await newBus('traced');
+    let consumerTraceId = '';
+    await consumer.consume({ subject: CONTACT_CREATED_V1.subject, handler: async () => void (consumerTraceId = trace.getActiveSpan()?.spanContext().traceId ?? '') });
+    const tracer = trace.getTracer('test');
+    const producerTraceId = await tracer.startActiveSpan('http request', async (span) => {
+      await producer.publish(CONTACT_CREATED_V1.subject, contact(9), { workspaceId: DEFAULT_WORKSPACE_ID });
+      span.end();
+      return span.spanContext().traceId;
+    });
+    await until(() => consumerTraceId !== '');
+    expect(consumerTraceId).toBe(producerTraceId);
+    await until(() => spansOfTrace(producerTraceId).some((s) => s.name === 'crm.contact.created.v1 process'));
+  });
+});

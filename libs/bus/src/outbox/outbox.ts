@@ -1,0 +1,129 @@
+import type { Pool, PoolClient } from 'pg';
+import type { EventEnvelope, EventMap, EventSubject } from '@tessera/contracts';
+import { outboxLag, type Logger } from '@tessera/observability';
+import type { EventBus, PublishMeta } from '../bus.port';
+import { buildEnvelope } from '../envelope';
+
+/** A row of a service's `outbox` table, shaped for Prisma's `outboxMessage.createMany({ data })`. */
+export interface OutboxRow {
+  id: string;
+  subject: string;
+  envelope: EventEnvelope;
+  headers: Record<string, string>;
+}
+
+/**
+ * Prepares an event for the outbox. The caller writes the row in the same transaction as the state
+ * change it announces; the relay publishes it after commit. The trace context of the current
+ * operation is kept in the row, so the consumer's span joins the request's trace.
+ */
+export function outboxRow<S extends EventSubject>(producer: string, subject: S, data: EventMap[S], meta: PublishMeta): OutboxRow {
+  const envelope = buildEnvelope(producer, subject, data, meta) as EventEnvelope;
+  const headers: Record<string, string> = {};
+  if (envelope.traceparent) headers.traceparent = envelope.traceparent;
+  if (envelope.tracestate) headers.tracestate = envelope.tracestate;
+  return { id: envelope.id, subject, envelope, headers };
+}
+
+export interface OutboxRelayOptions {
+  pool: Pool;
+  /** The service's Postgres schema, which holds its `outbox` table. */
+  schema: string;
+  bus: Pick<EventBus, 'publishEnvelopes'>;
+  logger: Logger;
+  batchSize?: number;
+  /** Poll interval when no notification arrives (a safety net: inserts also NOTIFY). */
+  pollMs?: number;
+}
+
+/**
+ * Moves committed outbox rows to JetStream. Rows are locked with SKIP LOCKED, so replicas share
+ * the work; they are deleted only after JetStream acknowledged them, in the same transaction. A
+ * crash after publishing but before commit republishes the rows with the same ids, which
+ * JetStream's Nats-Msg-Id window and idempotent consumers absorb.
+ */
+export class OutboxRelay {
+  private stopped = false;
+  private wake?: () => void;
+  private listener?: PoolClient;
+  private running?: Promise<void>;
+  private readonly batchSize: number;
+  private readonly table: string;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.table = `"${options.schema}"."outbox"`;
+  }
+
+  async start(): Promise<void> {
+    this.listener = await this.options.pool.connect();
+    this.listener.on('notification', () => this.wake?.());
+    await this.listener.query(`LISTEN "${this.options.schema}_outbox"`);
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    if (this.listener) {
+      await this.listener.query(`UNLISTEN *`).catch(() => undefined);
+      this.listener.release();
+    }
+  }
+
+  /** Publishes everything pending now; returns how many events were relayed. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.relayBatch();
+      total += n;
+      if (n < this.batchSize) return total;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        await this.drain();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
+      }
+      const delay = failures ? Math.min(200 * 2 ** failures, 10_000) : (this.options.pollMs ?? 1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  private async relayBatch(): Promise<number> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string; envelope: EventEnvelope; headers: Record<string, string>; created_at: Date }>(
+        `SELECT id, envelope, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      if (rows.length) {
+        await this.options.bus.publishEnvelopes(rows.map((r) => r.envelope), rows.map((r) => r.headers));
+        await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+        const now = Date.now();
+        for (const r of rows) outboxLag.observe((now - r.created_at.getTime()) / 1000);
+      }
+      await client.query('COMMIT');
+      return rows.length;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
