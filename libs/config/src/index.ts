@@ -25,9 +25,10 @@ export const ToBoolean = (): PropertyDecorator =>
 
 /** Configuration every service shares. A service extends it with its own fields. */
 export class BaseConfig {
+  /** HTTP port; 0 picks a free one (tests). */
   @Type(() => Number)
   @IsInt()
-  @Min(1)
+  @Min(0)
   @Max(65535)
   PORT!: number;
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { trace } from '@opentelemetry/api';
 import { CONTACT_CREATED_V1, DEFAULT_WORKSPACE_ID, VERIFY_API_KEY_V1, deadLetterSubject, HEADERS, type EventEnvelope } from '@tessera/contracts';
 import { createLogger } from '@tessera/observability';
-import { spansOfTrace, testBusNamespace, TEST_NATS_URL } from '@tessera/testing';
+import { deleteNamespaceStreams, spansOfTrace, testBusNamespace, TEST_NATS_URL } from '@tessera/testing';
+import { buildEnvelope } from '../envelope';
 import { PermanentError, RequestError } from '../errors';
 import type { RawDelivered } from './consumer';
 import { JetStreamBus } from './jetstream-bus';
@@ -184,7 +185,7 @@ describe('JetStreamBus', () => {
       },
     });
     await producer.publishEnvelopes(
-      await Promise.all(Array.from({ length: 100 }, async (_, n) => (await import('../envelope')).buildEnvelope('crm', CONTACT_CREATED_V1.subject, contact(n), { workspaceId: DEFAULT_WORKSPACE_ID }))),
+      Array.from({ length: 100 }, (_, n) => buildEnvelope('crm', CONTACT_CREATED_V1.subject, contact(n), { workspaceId: DEFAULT_WORKSPACE_ID })),
     );
     await until(() => stored.size >= 99 && letters.length >= 1);
     expect(stored.has(13)).toBe(false);
@@ -204,7 +205,7 @@ describe('JetStreamBus', () => {
     const error = await lonely.request(VERIFY_API_KEY_V1.subject, { keyHash: 'a'.repeat(64) }, { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestError);
     expect((error as RequestError).code).toBe('unavailable');
-    await (await import('@tessera/testing')).deleteNamespaceStreams(`${ns.namespace}x`);
+    await deleteNamespaceStreams(`${ns.namespace}x`);
   });
 
   it('carries the trace context from publisher to consumer span', async () => {

@@ -158,6 +158,24 @@ export class JetStreamBus implements EventBus {
     this.subscriptions.push(sub);
   }
 
+  /**
+   * Every replica of every service sees each event on `subject` (a plain NATS subscription, not a
+   * durable consumer): at most once, for fan-out work such as dropping a revoked key from caches.
+   */
+  onBroadcast(subject: EventSubject, handler: (envelope: EventEnvelope) => void): void {
+    const sub = this.requireNc().subscribe(this.naming.subject(subject), {
+      callback: (error, msg) => {
+        if (error) return;
+        try {
+          handler(JSON.parse(decoder.decode(msg.data)) as EventEnvelope);
+        } catch (e) {
+          this.options.logger.warn({ err: e, subject }, 'broadcast handler failed');
+        }
+      },
+    });
+    this.subscriptions.push(sub);
+  }
+
   /** Starts a durable pull consumer (created or updated on the server) feeding a handler. */
   async consume(spec: Omit<ConsumerSpec, 'js' | 'jsm' | 'naming' | 'service' | 'logger'>): Promise<void> {
     const handle = await startConsumer({ ...spec, js: this.requireJs(), jsm: this.jsm!, naming: this.naming, service: this.options.service, logger: this.options.logger });

@@ -18,7 +18,8 @@ export interface EventHandlerMeta extends EventHandlerOptions {
   batch?: { maxSize: number; maxWaitMs: number };
 }
 
-type Method<A extends unknown[], R> = TypedPropertyDescriptor<(...args: A) => Promise<R>>;
+// Only `value` is checked: a handler may take fewer parameters than it is offered.
+type Method<A extends unknown[], R> = { value?: (...args: A) => Promise<R> };
 
 function addMeta(symbol: symbol, target: object, key: string | symbol, meta: object): void {
   const list = Reflect.getMetadata(symbol, target, key) ?? [];

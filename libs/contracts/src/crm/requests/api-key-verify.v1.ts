@@ -1,4 +1,4 @@
-import { IsArray, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsArray, IsBoolean, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { defineRequest, requestSubject } from '../../define';
 
 export class VerifyApiKeyRequestV1 {
@@ -10,6 +10,7 @@ export class VerifyApiKeyRequestV1 {
 
 export class VerifyApiKeyResponseV1 {
   /** False when the key is unknown or revoked; the other fields are then absent. */
+  @IsBoolean()
   valid!: boolean;
 
   @IsOptional()

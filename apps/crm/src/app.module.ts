@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { join } from 'node:path';
+import type { Logger } from '@tessera/observability';
+import { ServiceKitModule } from '@tessera/service-kit';
+import type { CrmConfig } from './config/crm.config';
+import { ContactsModule } from './contacts/contacts.module';
+import { DatabaseModule } from './database/database.module';
+import { WorkspacesModule } from './workspaces/workspaces.module';
+
+@Module({})
+export class CrmModule {}
+
+/** The CRM's root module, built from validated config (tests build it with their own). */
+export function crmModule(config: CrmConfig, logger: Logger): DynamicModule {
+  return {
+    module: CrmModule,
+    imports: [
+      ServiceKitModule.forRoot({ service: 'crm', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }),
+      DatabaseModule,
+      WorkspacesModule,
+      ContactsModule,
+    ],
+  };
+}

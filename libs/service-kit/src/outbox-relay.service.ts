@@ -1,0 +1,23 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { EVENT_BUS, JetStreamBus, OutboxRelay } from '@tessera/bus';
+import type { ServiceKitOptions } from './service-kit.module';
+import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
+
+/** Runs the service's outbox relay for as long as the app runs. */
+@Injectable()
+export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly relay: OutboxRelay;
+
+  constructor(@Inject(PG_POOL) pool: Pool, @Inject(EVENT_BUS) bus: JetStreamBus, @Inject(SERVICE_KIT_OPTIONS) options: ServiceKitOptions) {
+    this.relay = new OutboxRelay({ pool, schema: options.service, bus, logger: options.logger.child({ component: 'outbox' }) });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}

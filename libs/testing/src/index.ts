@@ -1,0 +1,4 @@
+export { TEMPLATE_DATABASE, createTestDatabase, databaseUrl, serverUrl, type TestDatabase } from './db';
+export { TEST_NATS_URL, deleteNamespaceStreams, testBusNamespace } from './bus';
+export { spansOfTrace, testSpanExporter } from './tracing';
+export { startTestService, type TestService, type TestServiceOptions } from './service';
