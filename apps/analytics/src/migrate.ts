@@ -1,0 +1,5 @@
+// Applies the analytics service's migrations and exits (the Kubernetes pre-install/pre-upgrade Job runs this).
+import { join } from 'node:path';
+import { runMigrationsCli } from '@tessera/db';
+
+void runMigrationsCli({ schema: 'analytics', migrationsDir: join(__dirname, '..', 'prisma', 'migrations') });

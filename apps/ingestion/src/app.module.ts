@@ -1,0 +1,18 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { join } from 'node:path';
+import type { Logger } from '@tessera/observability';
+import { ServiceKitModule } from '@tessera/service-kit';
+import type { IngestionConfig } from './config/ingestion.config';
+import { DatabaseModule } from './database/database.module';
+import { SourcesModule } from './sources/sources.module';
+
+@Module({})
+export class IngestionModule {}
+
+/** The service's root module, built from validated config (tests build it with their own). */
+export function ingestionModule(config: IngestionConfig, logger: Logger): DynamicModule {
+  return {
+    module: IngestionModule,
+    imports: [ServiceKitModule.forRoot({ service: 'ingestion', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, SourcesModule],
+  };
+}

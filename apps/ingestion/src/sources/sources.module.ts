@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { SourcesRepository } from './sources.repository';
+import { SourcesService } from './sources.service';
+
+@Module({ providers: [SourcesRepository, SourcesService] })
+export class SourcesModule {}

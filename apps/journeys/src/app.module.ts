@@ -1,0 +1,17 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { join } from 'node:path';
+import type { Logger } from '@tessera/observability';
+import { ServiceKitModule } from '@tessera/service-kit';
+import type { JourneysConfig } from './config/journeys.config';
+import { DatabaseModule } from './database/database.module';
+
+@Module({})
+export class JourneysModule {}
+
+/** The service's root module, built from validated config (tests build it with their own). */
+export function journeysModule(config: JourneysConfig, logger: Logger): DynamicModule {
+  return {
+    module: JourneysModule,
+    imports: [ServiceKitModule.forRoot({ service: 'journeys', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule],
+  };
+}

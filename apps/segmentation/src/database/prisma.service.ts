@@ -1,0 +1,18 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { BaseConfig } from '@tessera/config';
+import { schemaConnectionConfig } from '@tessera/db';
+import { SERVICE_CONFIG } from '@tessera/service-kit';
+import { PrismaClient } from '../generated/prisma/client';
+
+/** The segmentation service's Prisma client, bound to the `crm` schema. Only repositories use it. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  constructor(@Inject(SERVICE_CONFIG) config: BaseConfig) {
+    super({ adapter: new PrismaPg(schemaConnectionConfig(config.DATABASE_URL, 'segmentation'), { schema: 'segmentation' }) });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

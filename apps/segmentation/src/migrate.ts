@@ -1,0 +1,5 @@
+// Applies the segmentation service's migrations and exits (the Kubernetes pre-install/pre-upgrade Job runs this).
+import { join } from 'node:path';
+import { runMigrationsCli } from '@tessera/db';
+
+void runMigrationsCli({ schema: 'segmentation', migrationsDir: join(__dirname, '..', 'prisma', 'migrations') });

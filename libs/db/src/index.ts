@@ -1,0 +1,21 @@
+export {
+  DEFAULT_DATABASE_URL,
+  assertSchemaName,
+  createPool,
+  normalizeDatabaseUrl,
+  schemaConnectionConfig,
+  type PoolOptions,
+} from './connection';
+export {
+  PRISMA_ADVISORY_LOCK_KEY,
+  applyMigrations,
+  migrationChecksum,
+  pendingMigrations,
+  readMigrations,
+  type LocalMigration,
+  type MigrationLogEntry,
+  type MigrationOptions,
+} from './migrations';
+export { runMigrationsCli } from './migrate-cli';
+export { createPrismaClient, type PrismaClientOptions } from './prisma-client';
+export { diffMigrationsToSchema, type DriftOptions } from './migrations-drift';
