@@ -1,19 +1,29 @@
-import { CONTACT_CREATED_V1 } from './crm/events/contact-created.v1';
-import { WORKSPACE_CREATED_V1 } from './crm/events/workspace-created.v1';
-import { API_KEY_REVOKED_V1 } from './crm/events/api-key-revoked.v1';
-import { VERIFY_API_KEY_V1 } from './crm/requests/api-key-verify.v1';
+import { ANALYTICS_EVENTS, ANALYTICS_REQUESTS } from './analytics';
+import { CRM_EVENTS, CRM_REQUESTS } from './crm';
 import type { EventDefinition, RequestDefinition } from './define';
+import { INGESTION_EVENTS, INGESTION_REQUESTS } from './ingestion';
+import { JOURNEYS_EVENTS, JOURNEYS_REQUESTS } from './journeys';
+import { MESSAGING_EVENTS, MESSAGING_REQUESTS } from './messaging';
+import { SEGMENTATION_EVENTS, SEGMENTATION_REQUESTS } from './segmentation';
 
-/** Every event on the bus. Adding an event = one file under `<service>/events/` + one line here. */
+/** Every event on the bus, from each service's own list (libs/contracts/src/<service>/index.ts). */
 export const EVENTS = {
-  [CONTACT_CREATED_V1.subject]: CONTACT_CREATED_V1,
-  [WORKSPACE_CREATED_V1.subject]: WORKSPACE_CREATED_V1,
-  [API_KEY_REVOKED_V1.subject]: API_KEY_REVOKED_V1,
+  ...CRM_EVENTS,
+  ...INGESTION_EVENTS,
+  ...SEGMENTATION_EVENTS,
+  ...JOURNEYS_EVENTS,
+  ...MESSAGING_EVENTS,
+  ...ANALYTICS_EVENTS,
 } as const;
 
 /** Every request/reply message between services. */
 export const REQUESTS = {
-  [VERIFY_API_KEY_V1.subject]: VERIFY_API_KEY_V1,
+  ...CRM_REQUESTS,
+  ...INGESTION_REQUESTS,
+  ...SEGMENTATION_REQUESTS,
+  ...JOURNEYS_REQUESTS,
+  ...MESSAGING_REQUESTS,
+  ...ANALYTICS_REQUESTS,
 } as const;
 
 type PayloadOf<D> = D extends EventDefinition<string, infer P> ? P : never;

@@ -14,7 +14,8 @@ const { asyncapi, schemas } = buildContractDocs() as {
   schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
 };
 const service = `(${SERVICES.join('|')})`;
-const token = '[a-z][a-z0-9-]*';
+// Lower-case words joined by _ (e.g. inbound_message): NATS-safe, and wildcards stay predictable.
+const token = '[a-z][a-z0-9]*(_[a-z0-9]+)*';
 const EVENT_SUBJECT = new RegExp(`^${service}\\.${token}\\.${token}\\.v[1-9][0-9]*$`);
 const REQUEST_SUBJECT = new RegExp(`^rpc\\.${service}\\.${token}\\.${token}\\.v[1-9][0-9]*$`);
 
