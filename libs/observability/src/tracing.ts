@@ -5,7 +5,7 @@ import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export interface TracingOptions {
@@ -18,6 +18,38 @@ export interface TracingOptions {
 
 let sdk: NodeSDK | undefined;
 
+/** Span attributes that can carry query strings, and with them personal data (lookup?email=...). */
+const QUERY_ATTRIBUTES = ['url.query', 'http.target', 'url.full', 'http.url'];
+
+/**
+ * Redacts spans before they leave the process: query strings go (paths stay), so personal data in
+ * URLs never reaches the tracing backend. Headers are never recorded at all (see HttpInstrumentation).
+ */
+export class RedactingExporter implements SpanExporter {
+  constructor(private readonly inner: SpanExporter) {}
+
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+    for (const span of spans) {
+      const attributes = span.attributes as Record<string, unknown>;
+      for (const key of QUERY_ATTRIBUTES) {
+        const value = attributes[key];
+        if (typeof value !== 'string') continue;
+        if (key === 'url.query') delete attributes[key];
+        else attributes[key] = value.split('?')[0];
+      }
+    }
+    this.inner.export(spans, done);
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
 /**
  * Starts OpenTelemetry. Must run before Nest, Fastify or pg are imported, so main.ts imports the
  * service's tracing file on its first line.
@@ -26,8 +58,8 @@ export function initTracing(options: TracingOptions): () => Promise<void> {
   if (sdk) return () => Promise.resolve();
   const endpoint = options.otlpEndpoint ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const processors: SpanProcessor[] = [];
-  if (options.exporter) processors.push(new SimpleSpanProcessor(options.exporter));
-  else if (endpoint) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }), { scheduledDelayMillis: 500 }));
+  if (options.exporter) processors.push(new SimpleSpanProcessor(new RedactingExporter(options.exporter)));
+  else if (endpoint) processors.push(new BatchSpanProcessor(new RedactingExporter(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` })), { scheduledDelayMillis: 500 }));
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     spanProcessors: processors,

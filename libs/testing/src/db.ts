@@ -2,8 +2,19 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from '@tessera/db';
 
-/** Every service's migrations, applied once per change by global-setup.ts. */
-export const TEMPLATE_DATABASE = 'tessera_test_template';
+/**
+ * Every service's migrations, applied once per change by global-setup.ts, into a template named by
+ * the hash of those migrations: two trees with different migrations (two branches, two engineers
+ * on one machine) each get their own and never rebuild each other's.
+ */
+export const TEMPLATE_PREFIX = 'tessera_tpl_';
+
+/** The template global-setup prepared for this run (it passes the name to test workers in the environment). */
+export function templateDatabase(): string {
+  const name = process.env['TESSERA_TEST_TEMPLATE'];
+  if (!name) throw new Error('No test template database: run tests through vitest (its global setup builds the template)');
+  return name;
+}
 /** Test databases are `tessera_t_<created, base36 ms>_<random>`: the age in the name lets global setup sweep leftovers. */
 export const TEST_DATABASE_PREFIX = 'tessera_t_';
 
@@ -42,7 +53,7 @@ export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>):
  */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `${TEST_DATABASE_PREFIX}${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DATABASE}"`));
+  await withAdminClient((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateDatabase()}"`));
   return {
     url: databaseUrl(name),
     drop: async () => {
