@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start | test | migrate | bench`: prepares tools, dependencies, Postgres, NATS and the build on
 // any Debian/Ubuntu machine with Node 20, then runs the command. Node built-ins only (runs before pnpm install).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIALS_FILE, loadCredentials } from './lib/credentials.mjs';
@@ -9,7 +9,7 @@ import { ensureNats } from './lib/nats.mjs';
 import { ensurePostgres } from './lib/postgres.mjs';
 import { SERVICE_NAMES, migrate, startServices, watchServices } from './lib/services.mjs';
 import { ensurePnpm, installDeps } from './lib/tools.mjs';
-import { LOG_DIR, ROOT, cleanup, log, printTimings, run, timed } from './lib/util.mjs';
+import { LOG_DIR, ROOT, STATE_DIR, cleanup, log, printTimings, run, timed } from './lib/util.mjs';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tessera';
 const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -57,7 +57,18 @@ async function test(vitestArgs) {
   await timed('typecheck', () => run(pnpm, ['run', 'typecheck']));
   await timed('lint', () => run(pnpm, ['run', 'lint']));
   const env = { TESSERA_TEST: '1' };
-  return timed('vitest', () => run(pnpm, ['exec', 'vitest', 'run', ...vitestArgs], { env, allowFail: true }));
+  const report = join(STATE_DIR, 'vitest-report.json');
+  const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+  const code = await timed('vitest', () => run(pnpm, ['exec', 'vitest', 'run', ...reporters, ...vitestArgs], { env, allowFail: true }));
+  printTally(report);
+  return code;
+}
+
+/** The plain closing line CI reads in any language: `N passed, N failed` (then skipped). */
+function printTally(reportFile) {
+  if (!existsSync(reportFile)) return;
+  const { numPassedTests = 0, numFailedTests = 0, numPendingTests = 0, numTodoTests = 0 } = JSON.parse(readFileSync(reportFile, 'utf8'));
+  console.log(`\n${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
 }
 
 async function migrateCommand(names) {
