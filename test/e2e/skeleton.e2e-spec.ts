@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, startOtlpReceiver, startServiceProcess, testBusNamespace, TEST_NATS_URL, type OtlpReceiver, type PlatformProcess, type TestDatabase } from '@tessera/testing';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { checkConformance, createTestDatabase, startOtlpReceiver, startServiceProcess, testBusNamespace, TEST_NATS_URL, type OtlpReceiver, type PlatformProcess, type TestDatabase } from '@tessera/testing';
 
 // The skeleton end to end: an HTTP call on the CRM emits an event that analytics consumes and
 // persists, and one trace spans both processes, down to analytics' database write.
@@ -73,5 +75,37 @@ describe('platform skeleton', () => {
     // Logs are JSON and carry the trace id of the request that caused them.
     const crmLogLine = crm!.output().split('\n').find((l) => l.includes(spans.request.traceId));
     expect(crmLogLine && JSON.parse(crmLogLine)).toMatchObject({ service: 'crm', trace_id: spans.request.traceId });
+  });
+
+  it('passes the contract conformance kit: the running CRM answers and publishes as its contract says', async () => {
+    const [crm] = services;
+    const report = await checkConformance({
+      natsUrl: TEST_NATS_URL,
+      namespace: ns.namespace,
+      service: 'crm',
+      sampleRequests: { 'rpc.crm.apikey.verify.v1': { keyHash: 'f'.repeat(64) } },
+      exercise: async () => {
+        for (const email of ['k1@example.com', 'k2@example.com']) {
+          const r = await fetch(`${crm!.url}/v1/contacts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+          expect(r.status).toBe(201);
+        }
+      },
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.requestsChecked).toContain('rpc.crm.apikey.verify.v1');
+    expect(report.eventsSeen['crm.contact.created.v1']).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses to start on bad configuration, naming each bad variable', () => {
+    const run = spawnSync(process.execPath, [join(__dirname, '../../apps/crm/dist/main.js')], {
+      env: { ...process.env, PORT: 'eighty', NATS_URL: 'http://nats', DATABASE_URL: 'mysql://u:secret@h/db' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toMatch(/PORT=.*must be an integer/);
+    expect(run.stderr).toMatch(/NATS_URL=/);
+    expect(run.stderr).toMatch(/DATABASE_URL=\(hidden\)/);
+    expect(run.stderr).not.toContain('secret');
   });
 });

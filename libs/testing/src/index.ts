@@ -4,3 +4,4 @@ export { spansOfTrace, testSpanExporter } from './tracing';
 export { startTestService, type TestService, type TestServiceOptions } from './service';
 export { freePort, startServiceProcess, type PlatformProcess } from './platform';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+export { checkConformance, type ConformanceOptions, type ConformanceReport } from './conformance';

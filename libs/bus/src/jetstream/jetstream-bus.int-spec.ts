@@ -196,7 +196,7 @@ describe('JetStreamBus', () => {
   it('answers request/reply, with typed errors for bad requests and for no responder', async () => {
     const crm = await newBus('crm');
     const caller = await newBus('caller');
-    crm.serve(VERIFY_API_KEY_V1.subject, async (req) => ({ valid: (req as { keyHash: string }).keyHash === 'a'.repeat(64), scopes: ['*'] }));
+    await crm.serve(VERIFY_API_KEY_V1.subject, async (req) => ({ valid: (req as { keyHash: string }).keyHash === 'a'.repeat(64), scopes: ['*'] }));
     await expect(caller.request(VERIFY_API_KEY_V1.subject, { keyHash: 'a'.repeat(64) })).resolves.toEqual({ valid: true, scopes: ['*'] });
     await expect(caller.request(VERIFY_API_KEY_V1.subject, { keyHash: 'short' })).rejects.toMatchObject({ code: 'invalid_request' });
     const lonely = new JetStreamBus({ service: 'lonely', servers: TEST_NATS_URL, namespace: `${ns.namespace}x`, logger });

@@ -122,8 +122,12 @@ export class JetStreamBus implements EventBus {
     });
   }
 
-  /** Answers a request subject; replicas of a service share requests through a queue group. */
-  serve(subject: string, handler: RequestHandler): void {
+  /**
+   * Answers a request subject; replicas of a service share requests through a queue group.
+   * Resolves once the server has registered the subscription, so a caller right after start-up
+   * does not meet "no responders".
+   */
+  async serve(subject: string, handler: RequestHandler): Promise<void> {
     const nc = this.requireNc();
     const definition = requestDefinition(subject);
     if (!definition) throw new Error(`Unknown request subject ${subject}`);
@@ -156,6 +160,7 @@ export class JetStreamBus implements EventBus {
       },
     });
     this.subscriptions.push(sub);
+    await nc.flush();
   }
 
   /**

@@ -47,7 +47,7 @@ export class BusHandlersExplorer implements OnApplicationBootstrap, OnApplicatio
           });
         }
         const requests: { subject: string }[] = Reflect.getMetadata(REQUEST_HANDLER, prototype, name) ?? [];
-        for (const meta of requests) this.bus.serve(meta.subject, (data, ctx) => method(data, ctx) as Promise<object>);
+        for (const meta of requests) await this.bus.serve(meta.subject, (data, ctx) => method(data, ctx) as Promise<object>);
       }
     }
   }

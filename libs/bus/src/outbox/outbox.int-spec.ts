@@ -1,0 +1,121 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTACT_CREATED_V1, DEFAULT_WORKSPACE_ID, type EventEnvelope } from '@tessera/contracts';
+import { createLogger } from '@tessera/observability';
+import { createTestDatabase, testBusNamespace, TEST_NATS_URL, type TestDatabase } from '@tessera/testing';
+import { JetStreamBus } from '../jetstream/jetstream-bus';
+import { OutboxRelay, outboxRow } from './outbox';
+
+const logger = createLogger({ service: 'outbox-test', level: 'silent' });
+const SCHEMA = 'outbox_test';
+
+// The outbox DDL every service's first migration carries, in a schema of this test's own.
+const DDL = `
+  CREATE SCHEMA ${SCHEMA};
+  CREATE TABLE ${SCHEMA}.outbox (id uuid PRIMARY KEY, subject text NOT NULL, envelope jsonb NOT NULL, headers jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now());
+  CREATE FUNCTION ${SCHEMA}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${SCHEMA}_outbox', ''); RETURN NULL; END; $$;
+  CREATE TRIGGER outbox_notify AFTER INSERT ON ${SCHEMA}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.outbox_notify();`;
+
+const contact = (n: number): { contactId: string; attributes: Record<string, unknown>; createdAt: string } => ({
+  contactId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  attributes: { n },
+  createdAt: new Date().toISOString(),
+});
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('OutboxRelay', () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let bus: JetStreamBus;
+  const received: EventEnvelope[] = [];
+  const ns = testBusNamespace('outbox');
+
+  /** Writes rows the way a service does: inside its transaction, committed or rolled back. */
+  const write = async (rows: ReturnType<typeof outboxRow>[], commit = true): Promise<void> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      for (const r of rows) await client.query(`INSERT INTO ${SCHEMA}.outbox (id, subject, envelope, headers) VALUES ($1, $2, $3, $4)`, [r.id, r.subject, r.envelope, r.headers]);
+      await client.query(commit ? 'COMMIT' : 'ROLLBACK');
+    } finally {
+      client.release();
+    }
+  };
+  const pending = async (): Promise<number> => Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox`)).rows[0].count);
+  const newRelay = (publish = bus.publishEnvelopes.bind(bus)): OutboxRelay => new OutboxRelay({ pool, schema: SCHEMA, bus: { publishEnvelopes: publish }, logger, pollMs: 100 });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pool = new pg.Pool({ connectionString: db.url, max: 6 });
+    await pool.query(DDL);
+    bus = new JetStreamBus({ service: 'crm', servers: TEST_NATS_URL, namespace: ns.namespace, logger });
+    await bus.connect();
+    bus.connection().subscribe(`${ns.namespace}.crm.>`, { callback: (_e, m) => received.push(JSON.parse(new TextDecoder().decode(m.data))) });
+  });
+
+  afterAll(async () => {
+    await bus.close();
+    await pool.end();
+    await db.drop();
+    await ns.cleanup();
+  });
+
+  it('publishes rows committed while no relay ran (a crash between commit and publish loses nothing)', async () => {
+    const rows = [1, 2, 3].map((n) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(n), { workspaceId: DEFAULT_WORKSPACE_ID }));
+    await write(rows);
+    await write([outboxRow('crm', CONTACT_CREATED_V1.subject, contact(99), { workspaceId: DEFAULT_WORKSPACE_ID })], false);
+    const relay = newRelay();
+    await relay.start();
+    await until(async () => (await pending()) === 0 && received.length >= 3);
+    await relay.stop();
+    expect(received.map((e) => e.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    expect(received.some((e) => (e.data as { attributes: { n: number } }).attributes.n === 99)).toBe(false);
+  });
+
+  it('keeps rows when JetStream refuses them, and publishes them once it accepts again', async () => {
+    received.length = 0;
+    let failures = 2;
+    const relay = newRelay(async (envelopes, headers) => {
+      if (failures-- > 0) throw new Error('nats: timeout');
+      await bus.publishEnvelopes(envelopes, headers);
+    });
+    await relay.start();
+    try {
+      const row = outboxRow('crm', CONTACT_CREATED_V1.subject, contact(4), { workspaceId: DEFAULT_WORKSPACE_ID });
+      await write([row]);
+      // The row goes only after a publish that JetStream acknowledged, in the same transaction.
+      await until(async () => received.some((e) => e.id === row.id) && (await pending()) === 0);
+      expect(failures).toBeLessThan(0);
+      expect(received.filter((e) => e.id === row.id)).toHaveLength(1);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('lets two replicas share the table without publishing a row twice', async () => {
+    received.length = 0;
+    const published: string[] = [];
+    const counting = async (envelopes: EventEnvelope[], headers?: Record<string, string>[]): Promise<void> => {
+      published.push(...envelopes.map((e) => e.id));
+      await bus.publishEnvelopes(envelopes, headers);
+    };
+    const relays = [newRelay(counting), newRelay(counting)];
+    await Promise.all(relays.map((r) => r.start()));
+    try {
+      const rows = Array.from({ length: 300 }, (_, n) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(1000 + n), { workspaceId: DEFAULT_WORKSPACE_ID }));
+      for (let i = 0; i < rows.length; i += 30) await write(rows.slice(i, i + 30));
+      await until(async () => (await pending()) === 0 && received.length >= 300);
+    } finally {
+      await Promise.all(relays.map((r) => r.stop()));
+    }
+    expect(published).toHaveLength(300);
+    expect(new Set(published).size).toBe(300);
+  });
+});
