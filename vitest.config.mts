@@ -21,7 +21,7 @@ export default defineConfig({
       {
         plugins,
         resolve,
-        test: { name: 'unit', include: ['{apps,libs,scripts}/**/*.spec.ts'], exclude },
+        test: { name: 'unit', include: ['{apps,libs,scripts,k8s}/**/*.spec.ts'], exclude },
       },
       {
         plugins,

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { CREDENTIALS_FILE, loadCredentials } from './lib/credentials.mjs';
+import { ensureRenderer } from '../k8s/test/ensure-renderer.mjs';
 import { ensureNats } from './lib/nats.mjs';
 import { ensurePostgres } from './lib/postgres.mjs';
 import { SERVICE_NAMES, migrate, startServices, watchServices } from './lib/services.mjs';
@@ -55,6 +56,8 @@ async function test(vitestArgs) {
   const pnpm = await prepare();
   await timed('typecheck', () => run(pnpm, ['run', 'typecheck']));
   await timed('lint', () => run(pnpm, ['run', 'lint']));
+  // The chart tests render Helm templates with a small Go renderer; apt-installs Go on a bare machine.
+  await timed('k8s tools', ensureRenderer);
   const env = { TESSERA_TEST: '1' };
   const report = join(STATE_DIR, 'vitest-report.json');
   const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${report}`];

@@ -46,6 +46,11 @@ export class BaseConfig {
   @Matches(/^[A-Za-z0-9_-]*$/, { message: 'BUS_NAMESPACE may hold only letters, digits, _ and -' })
   BUS_NAMESPACE: string = '';
 
+  /** Replicas of each JetStream stream: 1 on a single NATS server, 3 on a clustered one. */
+  @Type(() => Number)
+  @IsIn([1, 3, 5])
+  BUS_STREAM_REPLICAS: number = 1;
+
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   LOG_LEVEL: string = 'info';
 

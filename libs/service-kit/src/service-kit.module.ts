@@ -49,7 +49,7 @@ export class ServiceKitModule implements OnApplicationShutdown {
             autoLogging: { ignore: (req: { url?: string }) => /^\/(health|metrics)/.test(req.url ?? '') },
           },
         }),
-        BusModule.forRoot({ service: options.service, natsUrl: options.config.NATS_URL, namespace: options.config.BUS_NAMESPACE, logger: options.logger }),
+        BusModule.forRoot({ service: options.service, natsUrl: options.config.NATS_URL, namespace: options.config.BUS_NAMESPACE, replicas: options.config.BUS_STREAM_REPLICAS, logger: options.logger }),
         TerminusModule.forRoot({ logger: false }),
       ],
       controllers: [HealthController, MetricsController],

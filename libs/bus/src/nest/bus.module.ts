@@ -9,6 +9,8 @@ export interface BusModuleOptions {
   service: string;
   natsUrl: string;
   namespace?: string;
+  /** Replicas of each stream (3 on a clustered NATS). */
+  replicas?: number;
   logger: Logger;
 }
 
@@ -68,7 +70,7 @@ export class BusModule {
         {
           provide: EVENT_BUS,
           useFactory: async (): Promise<JetStreamBus> => {
-            const bus = new JetStreamBus({ service: options.service, servers: options.natsUrl, namespace: options.namespace, logger: options.logger });
+            const bus = new JetStreamBus({ service: options.service, servers: options.natsUrl, namespace: options.namespace, replicas: options.replicas, logger: options.logger });
             await bus.connect();
             return bus;
           },
