@@ -12,7 +12,17 @@ const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { transform: { legacyD
 const libAliases = readdirSync(`${root}libs`)
   .filter((name) => existsSync(`${root}libs/${name}/src/index.ts`))
   .map((name) => ({ find: `@tessera/${name}`, replacement: `${root}libs/${name}/src/index.ts` }));
-const resolve = { conditions: ['source'], alias: libAliases };
+// Provider plug-ins (libs/providers/<name>, packages @tessera/provider-<name>) likewise.
+const providersDir = `${root}libs/providers`;
+const providerAliases = existsSync(providersDir)
+  ? readdirSync(providersDir)
+      .filter((name) => existsSync(`${providersDir}/${name}/src/index.ts`))
+      .flatMap((name) => [
+        { find: `@tessera/provider-${name}/testing`, replacement: `${providersDir}/${name}/src/testing/index.ts` },
+        { find: `@tessera/provider-${name}`, replacement: `${providersDir}/${name}/src/index.ts` },
+      ])
+  : [];
+const resolve = { conditions: ['source'], alias: [...providerAliases, ...libAliases] };
 const exclude = ['**/node_modules/**', '**/dist/**'];
 
 export default defineConfig({
@@ -21,7 +31,13 @@ export default defineConfig({
       {
         plugins,
         resolve,
-        test: { name: 'unit', include: ['{apps,libs,scripts,k8s}/**/*.spec.ts'], exclude },
+        test: { name: 'unit', include: ['{apps,libs,scripts}/**/*.spec.ts'], exclude },
+      },
+      {
+        plugins,
+        resolve,
+        // Renders the Helm chart with a Go binary and validates every object: slower than unit tests.
+        test: { name: 'deploy', include: ['k8s/**/*.spec.ts'], exclude, testTimeout: 30_000, hookTimeout: 120_000 },
       },
       {
         plugins,

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import type { Logger } from '@tessera/observability';
 import { ServiceKitModule } from '@tessera/service-kit';
 import type { MessagingConfig } from './config/messaging.config';
+import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
+import { MessagesModule } from './messages/messages.module';
+import { ProvidersModule } from './providers/providers.module';
+import { RoutingModule } from './routing/routing.module';
+import { TemplatesModule } from './templates/templates.module';
 
 @Module({})
 export class MessagingModule {}
@@ -12,6 +17,14 @@ export class MessagingModule {}
 export function messagingModule(config: MessagingConfig, logger: Logger): DynamicModule {
   return {
     module: MessagingModule,
-    imports: [ServiceKitModule.forRoot({ service: 'messaging', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule],
+    imports: [
+      ServiceKitModule.forRoot({ service: 'messaging', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }),
+      DatabaseModule,
+      ContactsModule,
+      ProvidersModule,
+      TemplatesModule,
+      MessagesModule,
+      RoutingModule,
+    ],
   };
 }

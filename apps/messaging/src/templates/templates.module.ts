@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { ContactsModule } from '../contacts/contacts.module';
+import { TemplatesController } from './templates.controller';
+import { TemplatesRepository } from './templates.repository';
+import { TemplatesService } from './templates.service';
+
+@Module({ imports: [ContactsModule], controllers: [TemplatesController], providers: [TemplatesRepository, TemplatesService], exports: [TemplatesService] })
+export class TemplatesModule {}

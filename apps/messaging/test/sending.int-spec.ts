@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, DELIVERY_STATUS_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, MESSAGE_REQUESTED_V1 } from '@tessera/contracts';
+import type { FakeHttpVendor } from '@tessera/provider-core/testing';
+import { SmtpSink } from '@tessera/provider-email-smtp/testing';
+import { startFakeFcm } from '@tessera/provider-push-fcm/testing';
+import { startFakeTwilio } from '@tessera/provider-sms-twilio/testing';
+import { startFakeWebhookReceiver } from '@tessera/provider-webhook-http/testing';
+import { startFakeWhatsApp } from '@tessera/provider-whatsapp-cloud/testing';
+import { PUBLIC_URL, startHarness, waitFor, WS, type Harness } from './harness';
+
+const TWILIO = { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: 'twilio-secret-token' };
+const WA = { phoneNumberId: '106540352242922', accessToken: 'EAAG-wa-secret' };
+const FCM = { projectId: 'tessera-test', accessToken: 'ya29.fcm-secret' };
+const HOOK_SECRET = 'whsec_0123456789abcdef';
+
+describe('messaging: providers, templates and the send pipeline', () => {
+  let h: Harness;
+  let sink: SmtpSink;
+  let twilio: FakeHttpVendor;
+  let twilioBackup: FakeHttpVendor;
+  let whatsapp: FakeHttpVendor;
+  let fcm: FakeHttpVendor;
+  let hook: FakeHttpVendor;
+  const ann = randomUUID(); // subscribed everywhere
+  const bob = randomUUID(); // unsubscribed everywhere
+
+  const contact = async (id: string, n: number, attributes: Record<string, unknown> = {}): Promise<void> => {
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: id, email: `person${n}@example.test`, phone: `+4915100000${n}0`, attributes: { pushToken: `device-${n}`, firstName: `P${n}`, ...attributes }, createdAt: new Date().toISOString() });
+    await waitFor(async () => (await h.pool.query('SELECT 1 FROM contact WHERE id = $1', [id])).rowCount, `contact ${id} in the projection`);
+  };
+  const template = async (body: object): Promise<string> => {
+    const created = await h.call('POST', '/v1/templates', body);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await h.call('POST', `/v1/templates/${created.body.id}/publish`)).status).toBe(201);
+    return created.body.id;
+  };
+  const send = (contactId: string, channel: string, templateId: string, data: object = {}, key: string = randomUUID()): Promise<{ status: number; body: any }> =>
+    h.call('POST', '/v1/messages', { idempotencyKey: key, contactId, channel, templateId, data });
+
+  beforeAll(async () => {
+    [h, sink, twilio, twilioBackup, whatsapp, fcm, hook] = await Promise.all([
+      startHarness('msgsend'),
+      new SmtpSink().start(),
+      startFakeTwilio(TWILIO),
+      startFakeTwilio(TWILIO),
+      startFakeWhatsApp(WA),
+      startFakeFcm(FCM),
+      startFakeWebhookReceiver(HOOK_SECRET, '/hooks/tessera'),
+    ]);
+    const providers = [
+      { name: 'smtp', channel: 'email', providerId: 'smtp', isDefault: true, options: { host: '127.0.0.1', port: sink.port, requireTls: false, from: 'news@tessera.test' } },
+      { name: 'twilio main', channel: 'sms', providerId: 'twilio', isDefault: true, options: { baseUrl: twilio.url, ...TWILIO, from: '+15005550006' } },
+      { name: 'twilio backup', channel: 'sms', providerId: 'twilio', priority: 200, options: { baseUrl: twilioBackup.url, ...TWILIO, from: '+15005550007' } },
+      { name: 'whatsapp', channel: 'whatsapp', providerId: 'whatsapp_cloud', isDefault: true, options: { baseUrl: whatsapp.url, ...WA } },
+      { name: 'fcm', channel: 'push', providerId: 'fcm', isDefault: true, options: { baseUrl: fcm.url, ...FCM } },
+      { name: 'hook', channel: 'webhook', providerId: 'webhook', isDefault: true, options: { baseUrl: hook.url, path: '/hooks/tessera', secret: HOOK_SECRET } },
+    ];
+    for (const p of providers) expect((await h.call('POST', '/v1/providers', p)).status).toBe(201);
+    await Promise.all([contact(ann, 1), contact(bob, 2)]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await h?.close();
+    await Promise.all([sink?.close(), twilio?.close(), twilioBackup?.close(), whatsapp?.close(), fcm?.close(), hook?.close()]);
+  });
+
+  it('refuses an invalid provider configuration at save, and never returns credentials', async () => {
+    const bad = await h.call('POST', '/v1/providers', { name: 'bad', channel: 'sms', providerId: 'twilio', options: { baseUrl: 'nope', accountSid: 'XX', authToken: 't', extra: 1 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['options.accountSid', 'options.baseUrl', 'options.extra']);
+    expect((await h.call('POST', '/v1/providers', { name: 'x', channel: 'sms', providerId: 'carrier-pigeon', options: {} })).status).toBe(400);
+    expect((await h.call('POST', '/v1/providers', { name: 'y', channel: 'email', providerId: 'twilio', options: {} })).body.errors[0].path).toBe('channel');
+    const list = await h.call('GET', '/v1/providers');
+    expect(JSON.stringify(list.body)).not.toContain(TWILIO.authToken);
+    expect(list.body.find((p: { name: string }) => p.name === 'twilio main').options.authToken).toBe('(stored)');
+  });
+
+  it('sends real email through SMTP with layout, escaping, tracked links and one-click unsubscribe, then honours it', async () => {
+    expect((await h.call('PUT', '/v1/partials/layout', { body: '<html><body>{{> @partial-block}}<p><a href="{{unsubscribeUrl}}">Unsubscribe</a></p></body></html>' })).status).toBe(200);
+    const id = await template({
+      name: 'order-shipped',
+      channel: 'email',
+      requiredVariables: ['order.id'],
+      content: { locales: { default: { subject: 'Order {{order.id}} shipped, {{contact.attributes.firstName}}', html: '{{#> layout}}<h1>Hi {{order.note}}</h1><a href="https://shop.test/o/{{order.id}}">Track</a>{{/layout}}', text: 'Order {{order.id}}' } } },
+    });
+    const sent = await send(ann, 'email', id, { order: { id: 'A-1', note: '<b>you</b>' } });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toMatchObject({ status: 'sent', templateVersion: 1, recipient: 'person1@example.test' });
+    const mail = await waitFor(() => sink.received.find((m) => m.providerMessageId === sent.body.providerMessageId), 'the email in the SMTP sink');
+    expect(mail.mail.subject).toBe('Order A-1 shipped, P1');
+    expect(mail.mail.html).toContain('<h1>Hi &lt;b&gt;you&lt;/b&gt;</h1>');
+    expect(mail.mail.html).not.toContain('https://shop.test/o/A-1'); // rewritten to a click link
+    const unsubscribe = mail.mail.headerLines.find((l) => l.key === 'list-unsubscribe')!.line.match(/<(.+)>/)![1]!;
+    expect(unsubscribe.startsWith(`${PUBLIC_URL}/v1/t/u/`)).toBe(true);
+    expect(mail.mail.headerLines.find((l) => l.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    const local = (url: string): string => url.replace(PUBLIC_URL, h.messaging.url);
+    const click = String(mail.mail.html).match(/href="([^"]+\/v1\/t\/c\/[^"]+)"/)![1]!;
+    const redirect = await fetch(local(click), { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('https://shop.test/o/A-1');
+    const forged = await fetch(local(click.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))), { redirect: 'manual' });
+    expect(forged.status).toBe(404);
+    const pixel = String(mail.mail.html).match(/src="([^"]+\/v1\/t\/o\/[^"]+)"/)![1]!;
+    expect((await fetch(local(pixel))).headers.get('content-type')).toBe('image/gif');
+
+    const oneClick = await fetch(local(unsubscribe), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(200);
+    const requested = await waitFor(() => h.seen('messaging.unsubscribe.requested.v1').find((e) => e.data.contactId === ann), 'messaging.unsubscribe.requested.v1');
+    expect(requested.data).toMatchObject({ channel: 'email', source: 'one_click', messageId: sent.body.id });
+    const history = (await h.call('GET', `/v1/messages/${sent.body.id}`)).body.statusEvents.map((e: { status: string }) => e.status);
+    expect(history).toEqual(['queued', 'sent', 'clicked', 'opened', 'unsubscribed']);
+    await waitFor(() => h.seen('messaging.message.status_changed.v1').filter((e) => e.data.messageId === sent.body.id).length >= 5, 'five status events on the bus');
+    const published = h.seen('messaging.message.status_changed.v1').filter((e) => e.data.messageId === sent.body.id);
+    expect(published.map((e) => e.data.status).sort()).toEqual(['clicked', 'opened', 'queued', 'sent', 'unsubscribed']);
+    expect(published[0].data).toMatchObject({ contactId: ann, channel: 'email', templateId: id });
+
+    const again = await send(ann, 'email', id, { order: { id: 'A-2' } });
+    expect(again.body).toMatchObject({ status: 'suppressed', failureReason: 'unsubscribed: contact opted out of email' });
+    await h.publish('crm', CONSENT_CHANGED_V1.subject, { contactId: ann, channel: 'email', state: 'subscribed', source: 'api', changedAt: new Date().toISOString() });
+    await waitFor(async () => (await send(ann, 'email', id, { order: { id: 'A-3' } })).body.status === 'sent', 'email allowed again after the CRM re-subscribed');
+  });
+
+  it('sends once for a repeated request, even concurrently and over both the API and the bus', async () => {
+    const id = await template({ name: 'otp', channel: 'sms', content: { locales: { default: { body: 'Code {{code}}' } } } });
+    const key = `otp-${randomUUID()}`;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(ann, 'sms', id, { code: '1234' }, key)));
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    const requestId = `journey-step-${randomUUID()}`;
+    const request = { requestId, contactId: ann, channel: 'sms' as const, templateId: 'otp', data: { code: '999' } };
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, request);
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, request);
+    await waitFor(async () => (await h.call('GET', `/v1/contacts/${ann}/messages`)).body.some((m: any) => m.idempotencyKey === requestId && m.status === 'sent'), 'the bus-requested sms');
+    await new Promise((r) => setTimeout(r, 300)); // give a (wrong) second send the time it would need
+    const all = [...twilio.received, ...twilioBackup.received];
+    expect(all.filter((m) => (m.raw as { Body: string }).Body === 'Code 1234')).toHaveLength(1);
+    expect(all.filter((m) => (m.raw as { Body: string }).Body === 'Code 999')).toHaveLength(1);
+  });
+
+  it('resumes a message whose sender crashed after recording it, once its lease lapsed, and leaves a live lease alone', async () => {
+    const id = await template({ name: 'crash', channel: 'sms', content: { locales: { default: { body: 'Resumed {{n}}' } } } });
+    const crashed = randomUUID();
+    const busy = randomUUID();
+    // What a replica leaves behind when it dies between the queued insert and the provider call.
+    await h.pool.query(`INSERT INTO message (id, workspace_id, idempotency_key, contact_id, channel, template_id, status, claimed_until) VALUES (gen_random_uuid(), $1, $2, $3, 'sms', 'crash', 'queued', now() - interval '1 second'), (gen_random_uuid(), $1, $4, $3, 'sms', 'crash', 'queued', now() + interval '1 minute')`, [WS, crashed, ann, busy]);
+    expect((await send(ann, 'sms', id, { n: 1 }, crashed)).body).toMatchObject({ status: 'sent' });
+    expect((await send(ann, 'sms', id, { n: 1 }, crashed)).body).toMatchObject({ status: 'sent' });
+    expect((await send(ann, 'sms', id, { n: 2 }, busy)).body).toMatchObject({ status: 'queued' });
+    const bodies = [...twilio.received, ...twilioBackup.received].map((m) => (m.raw as { Body: string }).Body);
+    expect(bodies.filter((b) => b === 'Resumed 1')).toHaveLength(1);
+    expect(bodies).not.toContain('Resumed 2');
+  });
+
+  it('sends on sms, whatsapp, push and webhook, and sends nothing to an unsubscribed contact on any channel', async () => {
+    const t = {
+      sms: await template({ name: 'sms-hello', channel: 'sms', content: { locales: { default: { body: 'Hello {{contact.attributes.firstName}}' } } } }),
+      whatsapp: await template({ name: 'wa-hello', channel: 'whatsapp', content: { locales: { default: { templateName: 'hello_world', language: 'en_US', parameters: ['{{contact.attributes.firstName}}'] } } } }),
+      push: await template({ name: 'push-hello', channel: 'push', content: { locales: { default: { title: 'Hi', body: 'Hello {{contact.attributes.firstName}}', data: { deepLink: 'app://home' } } } } }),
+      webhook: await template({ name: 'hook-hello', channel: 'webhook', content: { locales: { default: { payload: '{"contact":"{{contact.id}}","kind":"hello"}' } } } }),
+      email: await template({ name: 'email-hello', channel: 'email', content: { locales: { default: { subject: 'Hello', text: 'Hello' } } } }),
+    };
+    for (const channel of ['sms', 'whatsapp', 'push', 'webhook'] as const) expect((await send(ann, channel, t[channel])).body, channel).toMatchObject({ status: 'sent' });
+    expect(whatsapp.received.at(-1)?.raw).toMatchObject({ type: 'template', template: { name: 'hello_world', components: [{ parameters: [{ text: 'P1' }] }] } });
+    expect(fcm.received.at(-1)).toMatchObject({ to: 'device-1', raw: { message: { data: { deepLink: 'app://home' } } } });
+    expect(hook.received.at(-1)?.raw).toMatchObject({ to: ann, payload: { contact: ann, kind: 'hello' } });
+
+    for (const channel of ['email', 'sms', 'whatsapp', 'push'] as const) await h.publish('crm', CONSENT_CHANGED_V1.subject, { contactId: bob, channel, state: 'unsubscribed', source: 'api', changedAt: new Date().toISOString() });
+    expect((await h.call('POST', '/v1/suppressions', { channel: 'webhook', address: bob, reason: 'manual' })).status).toBe(201);
+    await waitFor(async () => Object.keys((await h.pool.query('SELECT consent FROM contact WHERE id = $1', [bob])).rows[0].consent).length === 4, 'consent in the projection');
+    const counts = (): number[] => [sink, twilio, twilioBackup, whatsapp, fcm, hook].map((v) => v.received.length);
+    const before = counts();
+    for (const channel of ['email', 'sms', 'whatsapp', 'push', 'webhook'] as const) {
+      expect((await send(bob, channel, t[channel])).body, channel).toMatchObject({ status: 'suppressed' });
+    }
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, { requestId: randomUUID(), contactId: bob, channel: 'sms', templateId: 'sms-hello', data: {} });
+    await waitFor(async () => (await h.call('GET', `/v1/contacts/${bob}/messages`)).body.length === 6, 'the bus request recorded');
+    expect(counts()).toEqual(before);
+  });
+
+  it('falls back on vendor outage, does not retry a vendor 4xx, fails clearly on render errors, and tracks delivery callbacks', async () => {
+    const id = await template({ name: 'sms-order', channel: 'sms', requiredVariables: ['order.id'], content: { locales: { default: { body: 'Order {{order.id}}' }, 'pt': { body: 'Pedido {{order.id}}' } } } });
+    twilio.failNext('unavailable', 3);
+    const fallback = await send(ann, 'sms', id, { order: { id: 'F-1' } });
+    expect(fallback.body).toMatchObject({ status: 'sent', attempts: 4 });
+    expect(twilioBackup.received.at(-1)?.raw).toMatchObject({ Body: 'Order F-1', From: '+15005550007' });
+
+    twilio.failNext('reject');
+    const before = twilio.attempts;
+    const rejected = await send(ann, 'sms', id, { order: { id: 'F-2' } });
+    expect(rejected.body).toMatchObject({ status: 'failed', failureReason: 'twilio: 21610: Attempt to send to unsubscribed recipient' });
+    expect(twilio.attempts - before).toBe(1);
+
+    const broken = await send(ann, 'sms', id, {});
+    expect(broken.body).toMatchObject({ status: 'failed', failureReason: 'render_error: Missing required variables: order.id' });
+    expect((await send(ann, 'sms', 'no-such-template')).status).toBe(404);
+    expect((await send(ann, 'email', id, { order: { id: 1 } })).status).toBe(400);
+    expect((await h.call('POST', '/v1/messages', { idempotencyKey: '', contactId: 'x', channel: 'fax', templateId: id })).body.errors.map((e: any) => e.path).sort()).toEqual(['channel', 'contactId', 'idempotencyKey']);
+
+    const ok = await send(ann, 'sms', id, { order: { id: 'F-3' } });
+    await h.publish('ingestion', DELIVERY_STATUS_RECEIVED_V1.subject, { channel: 'sms', provider: 'twilio', providerMessageId: ok.body.providerMessageId, status: 'delivered', occurredAt: new Date().toISOString(), sourceId: randomUUID(), raw: {} });
+    await waitFor(async () => (await h.call('GET', `/v1/messages/${ok.body.id}`)).body.status === 'delivered', 'delivered status');
+  });
+
+  it('keeps WhatsApp free-form messages inside the 24-hour window and previews templates per locale', async () => {
+    const id = await template({ name: 'wa-text', channel: 'whatsapp', content: { locales: { default: { text: 'Thanks {{contact.attributes.firstName}}' } } } });
+    expect((await send(ann, 'whatsapp', id)).body).toMatchObject({ status: 'suppressed', failureReason: expect.stringMatching(/^outside_customer_service_window/) });
+    await h.publish('ingestion', INBOUND_MESSAGE_RECEIVED_V1.subject, { channel: 'whatsapp', provider: 'whatsapp_cloud', providerMessageId: 'wamid.in1', from: '+491510000010', to: '106540352242922', text: 'hello', receivedAt: new Date().toISOString(), sourceId: randomUUID(), raw: {} });
+    await waitFor(async () => (await send(ann, 'whatsapp', id)).body.status === 'sent', 'free-form WhatsApp inside the window');
+
+    const preview = await h.call('POST', '/v1/templates/sms-order/preview', { contactId: ann, data: { order: { id: 'P-1' } }, locale: 'pt-BR' });
+    expect(preview.body).toMatchObject({ body: 'Pedido P-1', locale: 'pt' });
+    expect((await h.call('POST', '/v1/templates/sms-order/preview', { data: {} })).status).toBe(422);
+    expect((await h.call('POST', '/v1/templates', { name: 'broken', channel: 'sms', content: { locales: { default: { body: '{{#if x}}' } } } })).status).toBe(400);
+  });
+});

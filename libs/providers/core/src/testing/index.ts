@@ -1,0 +1,2 @@
+export * from './fake-http';
+export * from './conformance';
