@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import type { Logger } from '@tessera/observability';
 import { ServiceKitModule } from '@tessera/service-kit';
 import type { IngestionConfig } from './config/ingestion.config';
+import { ArchiveModule } from './archive/archive.module';
 import { DatabaseModule } from './database/database.module';
 import { SourcesModule } from './sources/sources.module';
+import { TrackingModule } from './tracking/tracking.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class IngestionModule {}
@@ -13,6 +16,6 @@ export class IngestionModule {}
 export function ingestionModule(config: IngestionConfig, logger: Logger): DynamicModule {
   return {
     module: IngestionModule,
-    imports: [ServiceKitModule.forRoot({ service: 'ingestion', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, SourcesModule],
+    imports: [ServiceKitModule.forRoot({ service: 'ingestion', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, SourcesModule, TrackingModule, WebhooksModule, ArchiveModule],
   };
 }

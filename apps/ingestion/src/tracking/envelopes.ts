@@ -1,0 +1,55 @@
+import { buildEnvelope } from '@tessera/bus';
+import { eventDefinition, type EventEnvelope, type EventMap, type EventSubject } from '@tessera/contracts';
+import { injectTraceContext } from '@tessera/observability';
+import { v5 as uuidv5 } from 'uuid';
+
+/** Namespace of ingestion's deterministic event ids (a fixed random UUID; never change it). */
+const EVENT_ID_NAMESPACE = '6f1d3c52-7a0e-4b8e-9c51-2d4f0e9a7b13';
+
+/**
+ * The event id of a sender's message: the same (source, messageId) always gives the same id, so a
+ * retried or replayed event is a duplicate to JetStream (Nats-Msg-Id) and to every consumer.
+ */
+export function eventIdFor(sourceId: string, messageId: string): string {
+  return uuidv5(`${sourceId}\n${messageId}`, EVENT_ID_NAMESPACE);
+}
+
+export interface EnvelopeInput<S extends EventSubject> {
+  subject: S;
+  data: EventMap[S];
+  workspaceId: string;
+  id: string;
+  occurredAt: string;
+}
+
+/**
+ * The envelope buildEnvelope would build, without re-running class-validator on a payload the
+ * hot path already validated by hand (~20 µs per event saved). `fastEnvelope` and
+ * `checkedEnvelope` give equal results; envelopes.spec.ts holds them to it.
+ */
+export function fastEnvelope<S extends EventSubject>(producer: string, input: EnvelopeInput<S>, trace: { traceparent?: string; tracestate?: string }): EventEnvelope<EventMap[S]> {
+  const definition = eventDefinition(input.subject)!;
+  const key = definition.partitionKey ? (input.data as unknown as Record<string, unknown>)[definition.partitionKey] : undefined;
+  return {
+    id: input.id,
+    subject: input.subject,
+    schemaVersion: definition.version,
+    workspaceId: input.workspaceId,
+    occurredAt: input.occurredAt,
+    producer,
+    ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
+    ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
+    ...(key !== undefined ? { partitionKey: String(key) } : {}),
+    data: input.data,
+  };
+}
+
+/** The trace context of the current request, read once per request rather than per event. */
+export function currentTrace(): { traceparent?: string; tracestate?: string } {
+  return injectTraceContext();
+}
+
+/** Through the library (validates the payload); used off the hot path (webhooks, replay checks). */
+export function checkedEnvelope<S extends EventSubject>(producer: string, input: EnvelopeInput<S>): EventEnvelope<EventMap[S]> {
+  return buildEnvelope(producer, input.subject, input.data, { workspaceId: input.workspaceId, id: input.id, occurredAt: input.occurredAt });
+}

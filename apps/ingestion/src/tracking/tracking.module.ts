@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { SourcesModule } from '../sources/sources.module';
+import { IngestRepository } from './ingest.repository';
+import { IngestService } from './ingest.service';
+import { TrackingHttpService } from './tracking-http.service';
+
+@Module({ imports: [SourcesModule], providers: [IngestRepository, IngestService, TrackingHttpService], exports: [IngestService, IngestRepository] })
+export class TrackingModule {}
