@@ -57,7 +57,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: databaseUrl(name),
     drop: async () => {
-      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await withAdminClient(async (client) => {
+        // pg's Pool.end() resolves before its sockets close; a forced drop would then kill them
+        // mid-close and raise an uncaught error in the test process. Give them a moment first.
+        for (let i = 0; i < 40; i++) {
+          const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0]?.n === '0') break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      });
     },
   };
 }

@@ -168,14 +168,23 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
 
   let buffer: { msg: JsMsg; event: RawDelivered }[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> = Promise.resolve();
+  let draining: Promise<void> | undefined;
+  /**
+   * Runs batches until the buffer is empty. Each batch is cut when it starts, not when it was
+   * scheduled, so while a slow batch runs the next one grows to take everything that arrived
+   * meanwhile (up to maxSize) instead of queueing many small ones behind it.
+   */
   const flush = (): Promise<void> => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    const items = buffer;
-    buffer = [];
-    if (items.length) flushing = track(flushing.then(() => runBatch(items)));
-    return flushing;
+    draining ??= track(
+      (async (): Promise<void> => {
+        while (buffer.length) await runBatch(buffer.splice(0, spec.batch!.maxSize));
+      })().finally(() => {
+        draining = undefined;
+      }),
+    );
+    return draining;
   };
   const dispatchBatched = async (msg: JsMsg): Promise<void> => {
     const event = await prepare(msg);

@@ -44,6 +44,8 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private stopped = false;
+  /** Set by a NOTIFY that arrives while a drain runs, so the loop drains again instead of sleeping. */
+  private notified = false;
   private wake?: () => void;
   private listener?: PoolClient;
   private running?: Promise<void>;
@@ -57,7 +59,10 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.listener = await this.options.pool.connect();
-    this.listener.on('notification', () => this.wake?.());
+    this.listener.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     await this.listener.query(`LISTEN "${this.options.schema}_outbox"`);
     this.running = this.loop();
   }
@@ -86,12 +91,14 @@ export class OutboxRelay {
     let failures = 0;
     while (!this.stopped) {
       try {
+        this.notified = false;
         await this.drain();
         failures = 0;
       } catch (error) {
         failures++;
         this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
       }
+      if (this.notified && !failures) continue;
       const delay = failures ? Math.min(200 * 2 ** failures, 10_000) : (this.options.pollMs ?? 1000);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
