@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import type { Logger } from '@tessera/observability';
 import { ServiceKitModule } from '@tessera/service-kit';
 import type { CrmConfig } from './config/crm.config';
+import { ConsentModule } from './consent/consent.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
+import { IdentityModule } from './identity/identity.module';
+import { ImportsModule } from './imports/imports.module';
+import { ListsModule } from './lists/lists.module';
+import { ObjectsModule } from './objects/objects.module';
 import { WorkspacesModule } from './workspaces/workspaces.module';
 
 @Module({})
@@ -19,6 +24,11 @@ export function crmModule(config: CrmConfig, logger: Logger): DynamicModule {
       DatabaseModule,
       WorkspacesModule,
       ContactsModule,
+      IdentityModule,
+      ListsModule,
+      ConsentModule,
+      ObjectsModule,
+      ImportsModule,
     ],
   };
 }

@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AttributesController } from '../attributes/attributes.controller';
+import { AttributesRepository } from '../attributes/attributes.repository';
+import { ContactMergeService } from './contact-merge.service';
+import { ContactStore } from './contact-store.repository';
 import { ContactsController } from './contacts.controller';
-import { ContactsRepository } from './contacts.repository';
 import { ContactsService } from './contacts.service';
+import { ErasureRepository } from './erasure.repository';
+import { ErasureService } from './erasure.service';
+import { MergeRepository } from './merge.repository';
 
-@Module({ controllers: [ContactsController], providers: [ContactsRepository, ContactsService] })
+@Module({
+  controllers: [ContactsController, AttributesController],
+  providers: [ContactStore, AttributesRepository, ContactsService, ContactMergeService, MergeRepository, ErasureRepository, ErasureService],
+  exports: [ContactStore, AttributesRepository, ContactsService, ContactMergeService],
+})
 export class ContactsModule {}

@@ -1,0 +1,56 @@
+import { outboxRow, type OutboxRow } from '@tessera/bus';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_MERGED_V1, CONTACT_UPDATED_V1 } from '@tessera/contracts';
+import type { ContactRow } from './contact-store.repository';
+
+export const STANDARD_FIELDS = ['externalId', 'email', 'phone', 'timezone', 'locale'] as const;
+export type StandardField = (typeof STANDARD_FIELDS)[number];
+
+export function createdEvent(c: ContactRow): OutboxRow {
+  return outboxRow(
+    'crm',
+    CONTACT_CREATED_V1.subject,
+    {
+      contactId: c.id,
+      ...(c.externalId ? { externalId: c.externalId } : {}),
+      ...(c.email ? { email: c.email } : {}),
+      ...(c.phone ? { phone: c.phone } : {}),
+      attributes: c.attributes,
+      createdAt: c.createdAt.toISOString(),
+    },
+    { workspaceId: c.workspaceId, occurredAt: c.createdAt },
+  );
+}
+
+/** The thin update event: only what differs between `before` and `after`; undefined when nothing did. */
+export function updatedEvent(before: ContactRow, after: ContactRow): OutboxRow | undefined {
+  const fields: Record<string, unknown> = {};
+  const attributes: Record<string, unknown> = {};
+  const unset: string[] = [];
+  for (const f of STANDARD_FIELDS) {
+    if (before[f] === after[f]) continue;
+    if (after[f] === null) unset.push(f);
+    else fields[f] = after[f];
+  }
+  for (const [k, v] of Object.entries(after.attributes)) if (JSON.stringify(before.attributes[k]) !== JSON.stringify(v)) attributes[k] = v;
+  for (const k of Object.keys(before.attributes)) if (!(k in after.attributes)) unset.push(`attributes.${k}`);
+  if (!Object.keys(fields).length && !Object.keys(attributes).length && !unset.length) return undefined;
+  return outboxRow(
+    'crm',
+    CONTACT_UPDATED_V1.subject,
+    { contactId: after.id, fields, attributes, unset, version: after.version, updatedAt: after.updatedAt.toISOString() },
+    { workspaceId: after.workspaceId, occurredAt: after.updatedAt },
+  );
+}
+
+export function mergedEvent(workspaceId: string, winnerId: string, loserId: string, at: Date): OutboxRow {
+  return outboxRow('crm', CONTACT_MERGED_V1.subject, { contactId: winnerId, mergedContactId: loserId, mergedAt: at.toISOString() }, { workspaceId, occurredAt: at });
+}
+
+export function erasedEvent(workspaceId: string, contactId: string, at: Date): OutboxRow {
+  return outboxRow('crm', CONTACT_ERASED_V1.subject, { contactId, erasedAt: at.toISOString() }, { workspaceId, occurredAt: at });
+}
+
+/** The row after a change: version bumped, updated now. */
+export function bump(row: ContactRow, changes: Partial<ContactRow>, at = new Date()): ContactRow {
+  return { ...row, ...changes, version: String(BigInt(row.version) + 1n), updatedAt: at };
+}

@@ -1,0 +1,268 @@
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import type { OutboxRow } from '@tessera/bus';
+import { PG_POOL } from '@tessera/service-kit';
+
+export type Db = Pool | PoolClient;
+
+export interface ContactRow {
+  id: string;
+  workspaceId: string;
+  externalId: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  locale: string | null;
+  attributes: Record<string, unknown>;
+  attrTs: Record<string, string>;
+  version: string;
+  mergedInto: string | null;
+  erasedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, workspace_id AS "workspaceId", external_id AS "externalId", email, phone, timezone, locale, attributes,
+  attr_updated_at AS "attrTs", version::text AS version, merged_into AS "mergedInto", erased_at AS "erasedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Raw SQL over the CRM's pg pool for the contact core: row locks, multi-row upserts and the
+ * outbox, in transactions the services compose. The only code that writes contacts.
+ */
+@Injectable()
+export class ContactStore {
+  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
+
+  /** Runs `fn` in a transaction; retries on deadlock/serialization failure; unique violations become 409. */
+  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < 6) {
+          await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+          continue;
+        }
+        if (code === '23505') throw new ConflictException(`Conflicts with another contact (${(error as { constraint?: string }).constraint ?? 'unique'})`);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  /** Serialises writers of the same identities (workspace+kind+value), always in one order. */
+  async lockIdentities(c: PoolClient, keys: string[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    if (!unique.length) return;
+    await c.query('SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) x ORDER BY 1) s', [unique]);
+  }
+
+  async byId(db: Db, workspaceId: string, id: string): Promise<ContactRow | undefined> {
+    const { rows } = await db.query<ContactRow>(`SELECT ${COLUMNS} FROM contact WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]);
+    return rows[0];
+  }
+
+  /** The live profile an id now stands for (follows merge pointers). */
+  async resolve(db: Db, workspaceId: string, id: string): Promise<ContactRow | undefined> {
+    let row = await this.byId(db, workspaceId, id);
+    for (let hops = 0; row?.mergedInto && hops < 10; hops++) row = await this.byId(db, workspaceId, row.mergedInto);
+    return row;
+  }
+
+  /** Locks live rows in id order (the order every writer uses), following merge pointers. */
+  async lockMany(c: PoolClient, workspaceId: string, ids: string[]): Promise<Map<string, ContactRow>> {
+    const sorted = [...new Set(ids)].sort();
+    const { rows } = await c.query<ContactRow>(`SELECT ${COLUMNS} FROM contact WHERE workspace_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`, [workspaceId, sorted]);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** Locks the live profile behind `id`; re-resolves when a merge moved it while we waited. */
+  async lockLive(c: PoolClient, workspaceId: string, id: string): Promise<ContactRow | undefined> {
+    let target = id;
+    for (let hops = 0; hops < 10; hops++) {
+      const row = (await this.lockMany(c, workspaceId, [target])).get(target);
+      if (!row?.mergedInto) return row;
+      target = row.mergedInto;
+    }
+    return undefined;
+  }
+
+  /** A contact id by identity: external id, email, phone, or a secondary identity (anonymous id, a merged loser's ids). */
+  async findIdBy(db: Db, workspaceId: string, kind: 'external_id' | 'email' | 'phone' | 'anonymous_id', value: string): Promise<string | undefined> {
+    if (kind !== 'anonymous_id') {
+      // external_id and email are unique: the index answers. A phone may be shared: take the most
+      // recently updated live holder, sorting only its rows (OFFSET 0 keeps the planner from
+      // walking the updated_at index instead).
+      const { rows } = await db.query<{ id: string }>(
+        kind === 'phone'
+          ? `SELECT id FROM (SELECT id, merged_into, updated_at FROM contact WHERE workspace_id = $1 AND phone = $2 AND erased_at IS NULL OFFSET 0) s
+             ORDER BY merged_into NULLS FIRST, updated_at DESC LIMIT 1`
+          : `SELECT id FROM contact WHERE workspace_id = $1 AND ${kind} = $2 AND erased_at IS NULL`,
+        [workspaceId, value],
+      );
+      if (rows[0]) return rows[0].id;
+    }
+    const { rows } = await db.query<{ contact_id: string }>('SELECT contact_id FROM contact_identity WHERE workspace_id = $1 AND kind = $2 AND value = $3', [workspaceId, kind, value]);
+    return rows[0]?.contact_id;
+  }
+
+  async insert(c: PoolClient, rows: ContactRow[]): Promise<void> {
+    if (!rows.length) return;
+    await c.query(
+      `INSERT INTO contact (id, workspace_id, external_id, email, phone, timezone, locale, attributes, attr_updated_at, version, created_at, updated_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::bigint[], $11::timestamptz[], $11::timestamptz[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.workspaceId),
+        rows.map((r) => r.externalId),
+        rows.map((r) => r.email),
+        rows.map((r) => r.phone),
+        rows.map((r) => r.timezone),
+        rows.map((r) => r.locale),
+        rows.map((r) => JSON.stringify(r.attributes)),
+        rows.map((r) => JSON.stringify(r.attrTs)),
+        rows.map((r) => r.version),
+        rows.map((r) => r.createdAt),
+      ],
+    );
+  }
+
+  /** Writes the given rows back in one statement (values computed by the caller under row locks). */
+  async update(c: PoolClient, rows: ContactRow[]): Promise<void> {
+    if (!rows.length) return;
+    await c.query(
+      `UPDATE contact c SET external_id = u.external_id, email = u.email, phone = u.phone, timezone = u.timezone, locale = u.locale,
+         attributes = u.attributes, attr_updated_at = u.attr_ts, version = u.version, merged_into = u.merged_into, erased_at = u.erased_at, updated_at = u.updated_at
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::bigint[], $10::uuid[], $11::timestamptz[], $12::timestamptz[])
+         AS u(id, external_id, email, phone, timezone, locale, attributes, attr_ts, version, merged_into, erased_at, updated_at)
+       WHERE c.id = u.id`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.externalId),
+        rows.map((r) => r.email),
+        rows.map((r) => r.phone),
+        rows.map((r) => r.timezone),
+        rows.map((r) => r.locale),
+        rows.map((r) => JSON.stringify(r.attributes)),
+        rows.map((r) => JSON.stringify(r.attrTs)),
+        rows.map((r) => r.version),
+        rows.map((r) => r.mergedInto),
+        rows.map((r) => r.erasedAt),
+        rows.map((r) => r.updatedAt),
+      ],
+    );
+  }
+
+  /**
+   * Inserts, updates, identities and outbox rows of a bus batch in ONE statement (data-modifying
+   * CTEs touch disjoint rows), so a batch costs one round trip to write whatever its size.
+   */
+  async writeBatch(
+    c: PoolClient,
+    b: { inserts: ContactRow[]; updates: ContactRow[]; identities: { workspaceId: string; kind: string; value: string; contactId: string }[]; outbox: OutboxRow[] },
+  ): Promise<void> {
+    if (!b.inserts.length && !b.updates.length && !b.identities.length && !b.outbox.length) return;
+    const cols = (rows: ContactRow[]): unknown[] => [
+      rows.map((r) => r.id),
+      rows.map((r) => r.workspaceId),
+      rows.map((r) => r.externalId),
+      rows.map((r) => r.email),
+      rows.map((r) => r.phone),
+      rows.map((r) => r.timezone),
+      rows.map((r) => r.locale),
+      rows.map((r) => JSON.stringify(r.attributes)),
+      rows.map((r) => JSON.stringify(r.attrTs)),
+      rows.map((r) => r.version),
+      rows.map((r) => r.updatedAt),
+    ];
+    const i = b.identities;
+    await c.query(
+      `WITH ins AS (
+         INSERT INTO contact (id, workspace_id, external_id, email, phone, timezone, locale, attributes, attr_updated_at, version, created_at, updated_at)
+         SELECT id, w, x, e, p, tz, l, a, ts, v, u, u FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::jsonb[], $10::bigint[], $11::timestamptz[])
+           AS t(id, w, x, e, p, tz, l, a, ts, v, u)
+       ), upd AS (
+         UPDATE contact c SET external_id = t.x, email = t.e, phone = t.p, timezone = t.tz, locale = t.l, attributes = t.a, attr_updated_at = t.ts, version = t.v, updated_at = t.u
+         FROM unnest($12::uuid[], $13::uuid[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::bigint[], $22::timestamptz[])
+           AS t(id, w, x, e, p, tz, l, a, ts, v, u)
+         WHERE c.id = t.id
+       ), ids AS (
+         INSERT INTO contact_identity (workspace_id, kind, value, contact_id)
+         SELECT DISTINCT ON (w, k, v) w, k, v, id FROM unnest($23::uuid[], $24::text[], $25::text[], $26::uuid[]) WITH ORDINALITY AS t(w, k, v, id, n) ORDER BY w, k, v, n DESC
+         ON CONFLICT (workspace_id, kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id
+       )
+       INSERT INTO outbox (id, subject, envelope, headers) SELECT * FROM unnest($27::uuid[], $28::text[], $29::jsonb[], $30::jsonb[])`,
+      [
+        ...cols(b.inserts),
+        ...cols(b.updates),
+        i.map((r) => r.workspaceId),
+        i.map((r) => r.kind),
+        i.map((r) => r.value),
+        i.map((r) => r.contactId),
+        b.outbox.map((r) => r.id),
+        b.outbox.map((r) => r.subject),
+        b.outbox.map((r) => JSON.stringify(r.envelope)),
+        b.outbox.map((r) => JSON.stringify(r.headers)),
+      ],
+    );
+  }
+
+  /** Points identities at a contact (moving them if they pointed elsewhere). */
+  async upsertIdentities(c: PoolClient, rows: { workspaceId: string; kind: string; value: string; contactId: string }[]): Promise<void> {
+    if (!rows.length) return;
+    await c.query(
+      `INSERT INTO contact_identity (workspace_id, kind, value, contact_id)
+       SELECT DISTINCT ON (w, k, v) w, k, v, id FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[]) WITH ORDINALITY AS u(w, k, v, id, n) ORDER BY w, k, v, n DESC
+       ON CONFLICT (workspace_id, kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id`,
+      [rows.map((r) => r.workspaceId), rows.map((r) => r.kind), rows.map((r) => r.value), rows.map((r) => r.contactId)],
+    );
+  }
+
+  async outbox(c: PoolClient, rows: OutboxRow[]): Promise<void> {
+    if (!rows.length) return;
+    await c.query('INSERT INTO outbox (id, subject, envelope, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])', [
+      rows.map((r) => r.id),
+      rows.map((r) => r.subject),
+      rows.map((r) => JSON.stringify(r.envelope)),
+      rows.map((r) => JSON.stringify(r.headers)),
+    ]);
+  }
+
+  /** Claims event ids; returns those not seen before (the rest are redeliveries to skip). */
+  async claimEvents(c: PoolClient, ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const { rows } = await c.query<{ id: string }>('INSERT INTO processed_event (id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING id', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async tags(db: Db, contactId: string): Promise<{ tag: string; addedAt: Date }[]> {
+    const { rows } = await db.query<{ tag: string; addedAt: Date }>('SELECT tag, added_at AS "addedAt" FROM contact_tag WHERE contact_id = $1 ORDER BY tag', [contactId]);
+    return rows;
+  }
+
+  async list(
+    db: Db,
+    workspaceId: string,
+    f: { email?: string; externalId?: string; tag?: string; list?: string; updatedSince?: Date; cursor?: string; limit: number },
+  ): Promise<ContactRow[]> {
+    const { rows } = await db.query<ContactRow>(
+      `SELECT ${COLUMNS} FROM contact c WHERE workspace_id = $1 AND merged_into IS NULL AND erased_at IS NULL
+         AND ($2::text IS NULL OR email = $2) AND ($3::text IS NULL OR external_id = $3)
+         AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = $4))
+         AND ($5::uuid IS NULL OR EXISTS (SELECT 1 FROM list_member m WHERE m.contact_id = c.id AND m.list_id = $5))
+         AND ($6::timestamptz IS NULL OR updated_at >= $6) AND ($7::uuid IS NULL OR id > $7)
+       ORDER BY id LIMIT $8`,
+      [workspaceId, f.email ?? null, f.externalId ?? null, f.tag ?? null, f.list ?? null, f.updatedSince ?? null, f.cursor ?? null, f.limit],
+    );
+    return rows;
+  }
+}

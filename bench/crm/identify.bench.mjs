@@ -1,0 +1,77 @@
+// Identify/trait updates from the bus: ingestion.identify.received.v1 events published to JetStream
+// (windowed), applied by the CRM's batched consumer (500 per transaction, multi-row upserts),
+// profile updates/s until every event is applied; printed beside the raw Postgres multi-row jsonb
+// upsert rate (500 rows per statement) measured on the same database in the same run.
+// Run: pnpm exec nx run-many -t build -p @tessera/crm && node bench/run.mjs crm/identify
+import { randomUUID } from 'node:crypto';
+import { startCrm } from './crm-harness.mjs';
+
+const EVENTS = Number(process.env.BENCH_IDENTIFY_EVENTS ?? 100_000);
+const USERS = Number(process.env.BENCH_IDENTIFY_USERS ?? 40_000);
+const RAW_ROWS = 100_000;
+const SOURCE = '0193a1b2-0000-7000-8000-0000000000be';
+
+const crm = await startCrm('identify');
+try {
+  // 1. The raw limit: multi-row jsonb-merging upserts of 500 rows into a table shaped like a profile.
+  await crm.db.query('CREATE TABLE public.bench_raw (id text PRIMARY KEY, attributes jsonb NOT NULL, updated_at timestamptz NOT NULL)');
+  const rawStart = performance.now();
+  for (let i = 0; i < RAW_ROWS; i += 500) {
+    const ids = Array.from({ length: 500 }, (_, j) => `user-${(i + j) % USERS}`);
+    const attrs = ids.map((_, j) => JSON.stringify({ plan: 'pro', score: i + j, lastSeen: new Date().toISOString() }));
+    await crm.db.query(
+      `INSERT INTO public.bench_raw SELECT id, a, now() FROM unnest($1::text[], $2::jsonb[]) AS u(id, a)
+       ON CONFLICT (id) DO UPDATE SET attributes = bench_raw.attributes || EXCLUDED.attributes, updated_at = now()`,
+      [ids, attrs],
+    );
+  }
+  const rawRate = RAW_ROWS / ((performance.now() - rawStart) / 1000);
+
+  // 2. The CRM: identify events queued in JetStream while the CRM is stopped (its durable consumers
+  // stay), then the CRM is started and timed until every event is applied: the consumer's own rate,
+  // not the publisher's.
+  await crm.halt();
+  const js = crm.nc.jetstream();
+  const subject = `${crm.namespace}.ingestion.identify.received.v1`;
+  const encoder = new TextEncoder();
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 256 }, async () => {
+      while (next < EVENTS) {
+        const i = next++;
+        const userId = `user-${i % USERS}`;
+        const now = new Date().toISOString();
+        const envelope = {
+          id: randomUUID(),
+          subject: 'ingestion.identify.received.v1',
+          schemaVersion: 1,
+          workspaceId: crm.workspaceId,
+          occurredAt: now,
+          producer: 'ingestion',
+          partitionKey: userId,
+          data: { messageId: `m-${i}`, userId, routingKey: userId, timestamp: now, receivedAt: now, sourceId: SOURCE, context: {}, traits: { plan: i % 3 ? 'pro' : 'free', score: i, lastSeen: now } },
+        };
+        await js.publish(subject, encoder.encode(JSON.stringify(envelope)), { msgID: envelope.id });
+      }
+    }),
+  );
+  const published = performance.now();
+  await crm.resume();
+  const t1 = performance.now();
+  let applied = 0;
+  const deadline = Date.now() + 120_000;
+  while (applied < EVENTS && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    applied = (await crm.db.query('SELECT count(*)::int AS n FROM crm.processed_event')).rows[0].n;
+  }
+  const seconds = (performance.now() - t1) / 1000;
+  const contacts = (await crm.db.query('SELECT count(*)::int AS n FROM crm.contact')).rows[0].n;
+  const sample = (await crm.db.query("SELECT attributes FROM crm.contact WHERE external_id = 'user-1'")).rows[0]?.attributes;
+  console.log(`raw Postgres multi-row jsonb upsert (500/statement, one connection): ${rawRate.toFixed(0)} rows/s`);
+  console.log(`CRM identify events applied (batched consumer, 500/tx, from a full stream): ${(applied / seconds).toFixed(0)} profile updates/s (${applied}/${EVENTS} events in ${seconds.toFixed(1)} s after ready; queueing them took ${((published - t0) / 1000).toFixed(1)} s)`);
+  console.log(`  ${contacts} contacts for ${USERS} user ids; user-1 now ${JSON.stringify(sample)}`);
+  if (applied < EVENTS) process.exitCode = 1;
+} finally {
+  await crm.stop();
+}
