@@ -4,6 +4,7 @@ import type { Logger } from '@tessera/observability';
 import { ServiceKitModule } from '@tessera/service-kit';
 import type { SegmentationConfig } from './config/segmentation.config';
 import { DatabaseModule } from './database/database.module';
+import { SegmentsModule } from './segments/segments.module';
 
 @Module({})
 export class SegmentationModule {}
@@ -12,6 +13,6 @@ export class SegmentationModule {}
 export function segmentationModule(config: SegmentationConfig, logger: Logger): DynamicModule {
   return {
     module: SegmentationModule,
-    imports: [ServiceKitModule.forRoot({ service: 'segmentation', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule],
+    imports: [ServiceKitModule.forRoot({ service: 'segmentation', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, SegmentsModule],
   };
 }
