@@ -4,6 +4,7 @@ import type { Logger } from '@tessera/observability';
 import { ServiceKitModule } from '@tessera/service-kit';
 import type { JourneysConfig } from './config/journeys.config';
 import { DatabaseModule } from './database/database.module';
+import { JourneysFeatureModule } from './journeys/journeys.module';
 
 @Module({})
 export class JourneysModule {}
@@ -12,6 +13,6 @@ export class JourneysModule {}
 export function journeysModule(config: JourneysConfig, logger: Logger): DynamicModule {
   return {
     module: JourneysModule,
-    imports: [ServiceKitModule.forRoot({ service: 'journeys', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule],
+    imports: [ServiceKitModule.forRoot({ service: 'journeys', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, JourneysFeatureModule],
   };
 }

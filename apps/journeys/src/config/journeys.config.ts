@@ -1,4 +1,27 @@
-import { BaseConfig } from '@tessera/config';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { BaseConfig, ToBoolean } from '@tessera/config';
 
-/** Nothing beyond the shared settings yet. */
-export class JourneysConfig extends BaseConfig {}
+export class JourneysConfig extends BaseConfig {
+  /** Connections of the runtime's own pool (event handlers, timer workers, outbox writes). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(100)
+  JOURNEYS_DB_POOL_SIZE: number = 10;
+
+  /** Timer workers per replica; each claims its own batch with SKIP LOCKED. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(16)
+  JOURNEYS_TIMER_WORKERS: number = 2;
+
+  /**
+   * Publish journeys.step.completed.v1 for every step. History rows are kept either way; turning
+   * this off halves the events per contact on high-volume journeys.
+   */
+  @ToBoolean()
+  @IsBoolean()
+  JOURNEYS_STEP_EVENTS: boolean = true;
+}

@@ -1,0 +1,100 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnEvent, OnEvents, type Delivered } from '@tessera/bus';
+import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_UPDATED_V1, EVENT_RECEIVED_V1, MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1, MESSAGE_STATUS_CHANGED_V1 } from '@tessera/contracts';
+import { JourneysRepository } from '../journeys/journeys.repository';
+import { JourneyCatalog } from './journey-catalog.service';
+import { ProjectionsRepository, type ContactChange } from './projections.repository';
+import { TriggersService, type IncomingEvent } from './triggers.service';
+
+function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of list) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
+}
+
+/** What journeys consumes from the bus. Every handler is idempotent on redelivery (see TriggersService and the engine's tokens). */
+@Injectable()
+export class JourneyEventsHandlers {
+  private readonly log = new Logger(JourneyEventsHandlers.name);
+
+  constructor(
+    private readonly triggers: TriggersService,
+    private readonly projections: ProjectionsRepository,
+    private readonly journeys: JourneysRepository,
+    private readonly catalog: JourneyCatalog,
+  ) {}
+
+  @OnEvents(EVENT_RECEIVED_V1.subject, { maxSize: 500, maxWaitMs: 30 })
+  async onTracked(events: Delivered<typeof EVENT_RECEIVED_V1.subject>[]): Promise<void> {
+    for (const [workspaceId, list] of groupBy(events, (e) => e.envelope.workspaceId)) {
+      const userIds = [...new Set(list.map((e) => e.data.userId).filter((u): u is string => !!u))];
+      const contacts = await this.projections.resolveContacts(workspaceId, userIds);
+      const incoming: IncomingEvent[] = [];
+      for (const e of list) {
+        const contactId = e.data.userId ? contacts.get(e.data.userId) : undefined;
+        if (!contactId) continue; // anonymous or unknown sender: nobody to journey with yet
+        incoming.push({ id: e.envelope.id, contactId, name: e.data.name ?? e.data.type, properties: e.data.properties, at: e.data.timestamp });
+      }
+      await this.triggers.onEvents(workspaceId, incoming);
+    }
+  }
+
+  @OnEvents(CONTACT_CREATED_V1.subject, { maxSize: 500 })
+  async onCreated(events: Delivered<typeof CONTACT_CREATED_V1.subject>[]): Promise<void> {
+    for (const [workspaceId, list] of groupBy(events, (e) => e.envelope.workspaceId)) {
+      const changes: ContactChange[] = list.map((e) => {
+        const tz = e.data.attributes.timezone;
+        return { contactId: e.data.contactId, externalId: e.data.externalId ?? null, ...(typeof tz === 'string' ? { timezone: tz } : {}), attributes: e.data.attributes, unset: [] };
+      });
+      await this.projections.applyContacts(workspaceId, changes);
+      for (const c of changes) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+    }
+  }
+
+  @OnEvent(CONTACT_UPDATED_V1.subject, { ordered: true })
+  async onUpdated(e: Delivered<typeof CONTACT_UPDATED_V1.subject>): Promise<void> {
+    const { fields, attributes, unset, contactId } = e.data;
+    const tz = 'timezone' in fields ? fields.timezone : typeof attributes.timezone === 'string' ? attributes.timezone : undefined;
+    await this.projections.applyContacts(e.envelope.workspaceId, [
+      { contactId, ...('externalId' in fields ? { externalId: (fields.externalId as string | null) ?? null } : {}), ...(tz !== undefined ? { timezone: (tz as string | null) ?? null } : {}), attributes, unset },
+    ]);
+    await this.triggers.onContactChanged(e.envelope.workspaceId, contactId, attributes, tz as string | undefined);
+  }
+
+  @OnEvent(CONTACT_ERASED_V1.subject)
+  async onErased(e: Delivered<typeof CONTACT_ERASED_V1.subject>): Promise<void> {
+    await this.triggers.stopContact(e.envelope.workspaceId, e.data.contactId, 'erased', 'contact erased');
+    await this.projections.eraseContact(e.envelope.workspaceId, e.data.contactId);
+  }
+
+  @OnEvent(CONSENT_CHANGED_V1.subject, { ordered: true })
+  async onConsent(e: Delivered<typeof CONSENT_CHANGED_V1.subject>): Promise<void> {
+    const key = e.data.group ? `${e.data.channel}:${e.data.group}` : e.data.channel;
+    await this.projections.setConsent(e.envelope.workspaceId, e.data.contactId, key, e.data.state);
+    if (e.data.state === 'unsubscribed' && !e.data.group) await this.triggers.onUnsubscribed(e.envelope.workspaceId, e.data.contactId, e.data.channel);
+  }
+
+  @OnEvent(MEMBERSHIP_ENTERED_V1.subject, { ordered: true })
+  async onEntered(e: Delivered<typeof MEMBERSHIP_ENTERED_V1.subject>): Promise<void> {
+    await this.projections.addMember(e.envelope.workspaceId, e.data.segmentId, e.data.contactId, e.data.at);
+    await this.triggers.onSegmentChange(e.envelope.workspaceId, 'segment_entered', e.data.segmentId, e.data.contactId, e.envelope.id);
+  }
+
+  @OnEvent(MEMBERSHIP_EXITED_V1.subject, { ordered: true })
+  async onExited(e: Delivered<typeof MEMBERSHIP_EXITED_V1.subject>): Promise<void> {
+    await this.projections.removeMember(e.envelope.workspaceId, e.data.segmentId, e.data.contactId);
+    await this.triggers.onSegmentChange(e.envelope.workspaceId, 'segment_exited', e.data.segmentId, e.data.contactId, e.envelope.id);
+  }
+
+  /** A send that failed because its template is gone pauses the journey, with the reason visible on it. */
+  @OnEvent(MESSAGE_STATUS_CHANGED_V1.subject)
+  async onMessageStatus(e: Delivered<typeof MESSAGE_STATUS_CHANGED_V1.subject>): Promise<void> {
+    const { status, detail, journeyId, templateId } = e.data;
+    if (!journeyId || (status !== 'failed' && status !== 'suppressed') || !detail?.includes('template_not_found')) return;
+    const changed = await this.journeys.pauseForReason(e.envelope.workspaceId, journeyId, `template_not_found: template ${templateId} no longer exists`);
+    if (changed) {
+      this.catalog.invalidate(e.envelope.workspaceId);
+      this.log.warn(`journey ${journeyId} paused: template ${templateId} not found`);
+    }
+  }
+}

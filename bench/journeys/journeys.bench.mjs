@@ -1,0 +1,223 @@
+// Journeys benchmark, three figures beside raw limits measured in the same run:
+//   1. event -> message: ingestion.event.received.v1 envelopes published to JetStream at BENCH_RATE/s
+//      (default 500) for BENCH_SECONDS (default 10), each for its own contact, into a published
+//      journey whose first step sends; latency until journeys.message.requested.v1 is seen on the bus
+//      (limit p99 < 500 ms). Raw: JetStream publish -> core subscriber round trip, same connection.
+//   2. timers: BENCH_TIMERS (default 25000) contacts waiting in a journey, due at 5,000 wake-ups/s;
+//      lateness of each wake-up (engine step time - due time) and end to end (message seen on the bus
+//      - due time). Limit: p99 < 1 s.
+//   3. broadcast: a campaign to a segment of BENCH_SEGMENT (default 20000) members, unthrottled:
+//      messages requested per second as seen on the bus. Raw: windowed JetStream publishes/s.
+// Instances, timers, contacts and memberships for 2 and 3 are seeded with SQL (the projections are
+// normally fed by CRM/segmentation events); everything measured runs through the real service.
+// Needs built services: pnpm exec nx run-many -t build (journeys and crm dist).
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { connect, headers as natsHeaders } from 'nats';
+import pg from 'pg';
+
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const ONLY = process.env.BENCH_ONLY ?? '123';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TIMERS = Number(process.env.BENCH_TIMERS ?? 25000);
+const TIMER_RATE = 5000;
+const SEGMENT = Number(process.env.BENCH_SEGMENT ?? 20000);
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SERVER = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tessera';
+const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const WS = '00000000-0000-4000-8000-000000000001';
+const ADMIN_KEY = 'tsk_bench_admin_key_0123456789abcdefghijkl';
+const dbName = `tessera_bench_jrn_${randomBytes(3).toString('hex')}`;
+const ns = `benchjrn${randomBytes(3).toString('hex')}`;
+const url = (db) => Object.assign(new URL(SERVER), { pathname: `/${db}` }).toString();
+const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const procs = [];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function freePort() {
+  const s = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  const { port } = s.address();
+  s.close();
+  return port;
+}
+
+async function start(service) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: url(dbName), NATS_URL, BUS_NAMESPACE: ns, PORT: String(port), LOG_LEVEL: 'warn', TESSERA_ADMIN_KEY: ADMIN_KEY },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  procs.push(child);
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${service} exited: ${err.slice(-2000)}`);
+    if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) return base;
+    if (i > 600) throw new Error(`${service} not ready`);
+    await sleep(100);
+  }
+}
+
+const api = (base) => async (method, path, body) => {
+  const r = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const json = await r.json();
+  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+};
+
+const report = (label, xs, limit) => console.log(`${label}: n=${xs.length} p50=${pct(xs, 50).toFixed(1)} ms p95=${pct(xs, 95).toFixed(1)} ms p99=${pct(xs, 99).toFixed(1)} ms max=${pct(xs, 100).toFixed(1)} ms${limit ? `  (limit p99 < ${limit} ms: ${pct(xs, 99) < limit ? 'PASS' : 'FAIL'})` : ''}`);
+
+const admin = new pg.Client({ connectionString: url('postgres') });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${dbName}`);
+let exitCode = 0;
+const nc = await connect({ servers: NATS_URL });
+try {
+  await start('crm');
+  const base = await start('journeys');
+  const call = api(base);
+  const db = new pg.Client({ connectionString: url(dbName) });
+  db.on('error', () => undefined);
+  await db.connect();
+  const js = nc.jetstream();
+  const seen = new Map(); // contactId -> receipt time
+  const seenTimes = [];
+  const sub = nc.subscribe(`${ns}.journeys.message.requested.v1`);
+  void (async () => {
+    for await (const m of sub) {
+      const e = JSON.parse(dec.decode(m.data));
+      const now = performance.now() + performance.timeOrigin;
+      seen.set(e.data.contactId, now);
+      seenTimes.push(now);
+    }
+  })();
+  const publishEnvelope = (subject, data) => {
+    const id = randomUUID();
+    const envelope = { id, subject, schemaVersion: 1, workspaceId: WS, occurredAt: new Date().toISOString(), producer: 'bench', partitionKey: data.routingKey ?? data.contactId, data };
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', id);
+    return js.publish(`${ns}.${subject}`, enc.encode(JSON.stringify(envelope)), { headers: h });
+  };
+
+  // ---- raw: JetStream publish -> core subscriber round trip
+  const rawSub = nc.subscribe(`${ns}.ingestion.event.received.v1`);
+  const raw = [];
+  const rawPending = new Map();
+  void (async () => {
+    for await (const m of rawSub) {
+      const e = JSON.parse(dec.decode(m.data));
+      const t0 = rawPending.get(e.data.routingKey);
+      if (t0 !== undefined) raw.push(performance.now() - t0);
+    }
+  })();
+
+  // ---- 1. event -> message
+  if (ONLY.includes('1')) {
+  const j1 = await call('POST', '/v1/journeys', { name: 'bench immediate', definition: { trigger: { type: 'event', event: 'Bench Event' }, entry: { mode: 'once' }, start: 's', nodes: { s: { type: 'send', channel: 'email', templateId: 'bench' } } } });
+  await call('POST', `/v1/journeys/${j1.id}/publish`);
+  const total = RATE * SECONDS;
+  const contacts = Array.from({ length: total }, () => randomUUID());
+  const sentAt = new Map();
+  // warm-up (not measured): a few raw round trips
+  for (let i = 0; i < 200; i++) {
+    const key = `raw-${i}`;
+    rawPending.set(key, performance.now());
+    await publishEnvelope('ingestion.event.received.v1', { type: 'track', name: 'Raw Probe', properties: {}, messageId: randomUUID(), routingKey: key, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: randomUUID(), context: {} });
+    await sleep(2);
+  }
+  const t0 = performance.now();
+  const inflight = [];
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const c = contacts[i];
+    sentAt.set(c, performance.now() + performance.timeOrigin);
+    const now = new Date().toISOString();
+    inflight.push(publishEnvelope('ingestion.event.received.v1', { type: 'track', name: 'Bench Event', properties: { i }, messageId: randomUUID(), userId: c, routingKey: c, timestamp: now, receivedAt: now, sourceId: WS, context: {} }));
+    if (inflight.length >= 200) await Promise.all(inflight.splice(0));
+  }
+  await Promise.all(inflight);
+  const offered = total / ((performance.now() - t0) / 1000);
+  for (let i = 0; i < 300 && contacts.some((c) => !seen.has(c)); i++) await sleep(100);
+  const lat = contacts.filter((c) => seen.has(c)).map((c) => seen.get(c) - sentAt.get(c));
+  console.log(`\n1. event -> journeys.message.requested.v1, offered ${offered.toFixed(0)} events/s for ${SECONDS} s, ${lat.length}/${total} messages seen`);
+  report('   journeys end to end', lat, 500);
+  const committed = new Map((await db.query(`SELECT contact_id, extract(epoch from updated_at) * 1000 AS at FROM journeys.instance WHERE journey_id = $1`, [j1.id])).rows.map((r) => [r.contact_id, Number(r.at)]));
+  report('   of which: event -> step committed (outbox row written)', contacts.filter((c) => committed.has(c)).map((c) => committed.get(c) - sentAt.get(c)));
+  report('   raw JetStream publish -> subscriber', raw);
+  }
+  rawSub.unsubscribe();
+
+  // ---- 2. timers
+  if (ONLY.includes('2')) {
+  const j2 = await call('POST', '/v1/journeys', { name: 'bench timers', definition: { trigger: { type: 'api' }, start: 'w', nodes: { w: { type: 'wait', duration: '1h', next: 's' }, s: { type: 'send', channel: 'sms', templateId: 'tick' } } } });
+  await call('POST', `/v1/journeys/${j2.id}/publish`);
+  const startAt = Date.now() + 8000;
+  await db.query(`CREATE TEMP TABLE bench_t AS SELECT gen_random_uuid() AS id, gen_random_uuid() AS contact_id, to_timestamp(($1::float8 + (i - 1) * 1000.0 / $2) / 1000) AS due FROM generate_series(1, $3) i`, [startAt, TIMER_RATE, TIMERS]);
+  await db.query(
+    `INSERT INTO journeys.instance (id, workspace_id, journey_id, version, contact_id, status, current_node, state, entered_at)
+     SELECT id, $1, $2, 1, contact_id, 'active', 'w', jsonb_build_object('status', 'active', 'node', 'w', 'visits', '{"w":1}'::jsonb, 'trigger', '{}'::jsonb, 'webhooks', '{}'::jsonb,
+            'waiting', jsonb_build_object('kind', 'timer', 'purpose', 'wait', 'node', 'w', 'token', 'w:1:wait:0', 'dueAt', to_char(due AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))), now()
+       FROM bench_t`,
+    [WS, j2.id],
+  );
+  await db.query(`INSERT INTO journeys.timer (workspace_id, kind, instance_id, token, journey_id, contact_id, due_at) SELECT $1, 'instance', id, 'w:1:wait:0', $2, contact_id, due FROM bench_t`, [WS, j2.id]);
+  const dueByContact = new Map((await db.query(`SELECT contact_id, extract(epoch from due) * 1000 AS due FROM bench_t`)).rows.map((r) => [r.contact_id, Number(r.due)]));
+  const wait2 = startAt - Date.now();
+  if (wait2 < 0) console.log(`   (seeding took longer than the lead time: first timers were already ${-wait2} ms due)`);
+  await sleep(Math.max(0, wait2) + (TIMERS * 1000) / TIMER_RATE);
+  for (let i = 0; i < 300 && [...dueByContact.keys()].some((c) => !seen.has(c)); i++) await sleep(100);
+  const fire = (await db.query(`SELECT extract(epoch from (s.at - t.due)) * 1000 AS late FROM journeys.instance_step s JOIN bench_t t ON t.id = s.instance_id WHERE s.outcome = 'waited'`)).rows.map((r) => Number(r.late));
+  const e2e = [...dueByContact].filter(([c]) => seen.has(c)).map(([c, due]) => seen.get(c) - due);
+  console.log(`\n2. ${TIMERS} wake-ups due at ${TIMER_RATE}/s: ${fire.length} fired, ${e2e.length} messages seen`);
+  report('   wake-up lateness (step committed - due)', fire, 1000);
+  report('   end to end (message on the bus - due)', e2e, 1000);
+
+  }
+  // ---- 3. broadcast
+  if (ONLY.includes('3')) {
+  const segment = randomUUID();
+  await db.query(`INSERT INTO journeys.segment_member (workspace_id, segment_id, contact_id, since) SELECT $1, $2, gen_random_uuid(), now() FROM generate_series(1, $3)`, [WS, segment, SEGMENT]);
+  const before = seenTimes.length;
+  const campaign = await call('POST', '/v1/campaigns', { name: 'bench', segmentId: segment, action: { type: 'send', channel: 'email', templateId: 'promo' }, scheduledAt: new Date(Date.now() + 1000).toISOString(), ratePerSecond: 100000 });
+  for (let i = 0; i < 600 && seenTimes.length - before < SEGMENT; i++) await sleep(100);
+  const times = seenTimes.slice(before);
+  const span = (times[times.length - 1] - times[0]) / 1000;
+  console.log(`\n3. broadcast to ${SEGMENT} members: ${times.length} messages requested in ${span.toFixed(2)} s = ${(times.length / span).toFixed(0)} messages/s (campaign ${campaign.id})`);
+  // raw: windowed JetStream publishes of the same message size from this process
+  const sample = JSON.stringify({ data: { requestId: 'x'.repeat(80), contactId: randomUUID(), channel: 'email', templateId: 'promo', data: { campaign: { id: randomUUID() } } } });
+  const rt0 = performance.now();
+  const window = [];
+  for (let i = 0; i < 20000; i++) {
+    window.push(js.publish(`${ns}.journeys.bench.raw.v1`, enc.encode(sample)).catch(() => undefined));
+    if (window.length >= 500) await Promise.all(window.splice(0));
+  }
+  await Promise.all(window);
+  console.log(`   raw: windowed JetStream publishes from one process: ${(20000 / ((performance.now() - rt0) / 1000)).toFixed(0)} msgs/s`);
+  }
+  await db.end();
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  for (const p of procs) p.kill('SIGTERM');
+  await sleep(1500);
+  await nc.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+  await admin.end();
+  const jsm = await connect({ servers: NATS_URL }).then(async (c) => {
+    const m = await c.jetstreamManager();
+    for await (const s of m.streams.list()) if (s.config.name.startsWith(`${ns}_`)) await m.streams.delete(s.config.name);
+    await c.close();
+  }).catch(() => undefined);
+  void jsm;
+  process.exit(exitCode);
+}
