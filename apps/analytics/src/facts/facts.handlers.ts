@@ -1,25 +1,54 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { OnEvents, type Delivered } from '@tessera/bus';
-import { CONTACT_CREATED_V1 } from '@tessera/contracts';
-import { FactsRepository } from './facts.repository';
+import type { EventSubject } from '@tessera/contracts';
+import { SERVICE_CONFIG } from '@tessera/service-kit';
+import type { AnalyticsConfig } from '../config/analytics.config';
+import { MAPPED_SUBJECTS, mapFact, type MapContext } from './fact-mappers';
+import { IngestRepository, type FactRow } from './ingest.repository';
 
-/** Appends bus events to the fact table, in batches. The event id is the fact id: idempotent. */
+/**
+ * Appends bus events to the fact table and rollups, in batches. One batched handler per subject of
+ * FACT_MAPPERS is generated below, so a new subject needs only its mapper entry.
+ */
 @Injectable()
 export class FactsHandlers {
-  constructor(private readonly facts: FactsRepository) {}
+  private readonly ctx: MapContext;
 
-  @OnEvents(CONTACT_CREATED_V1.subject)
-  async contactCreated(events: Delivered<typeof CONTACT_CREATED_V1.subject>[]): Promise<void> {
-    await this.facts.insertMany(
-      events.map(({ envelope, data }) => ({
-        id: envelope.id,
-        workspaceId: envelope.workspaceId,
-        subject: envelope.subject,
-        contactId: data.contactId,
-        occurredAt: new Date(envelope.occurredAt),
-        // Facts keep no personal data: ids and attribute names only.
-        data: { attributeNames: Object.keys(data.attributes) },
-      })),
-    );
+  constructor(
+    private readonly ingest: IngestRepository,
+    @Inject(SERVICE_CONFIG) config: AnalyticsConfig,
+  ) {
+    this.ctx = { propertyKeys: new Set(config.ANALYTICS_PROPERTY_KEYS) };
   }
+
+  async record(events: Delivered<EventSubject>[]): Promise<number> {
+    const rows: FactRow[] = [];
+    for (const { envelope, data } of events) {
+      const mapped = mapFact(envelope.subject as EventSubject, data, envelope, this.ctx);
+      if (!mapped) continue;
+      rows.push({ id: envelope.id, workspaceId: envelope.workspaceId, subject: envelope.subject, occurredAt: envelope.occurredAt, ...mapped });
+    }
+    return this.ingest.ingest(rows);
+  }
+}
+
+/**
+ * Events per transaction. Larger batches collapse more rollup increments into one row (the hour and
+ * day rows of a batch are bounded by its distinct breakdowns, not its size).
+ */
+const INGEST_BATCH = 500;
+
+export const handlerName = (subject: string): string => `on_${subject.replace(/[^A-Za-z0-9]/g, '_')}`;
+
+for (const subject of MAPPED_SUBJECTS) {
+  const name = handlerName(subject);
+  const descriptor: PropertyDescriptor = {
+    value: async function (this: FactsHandlers, events: Delivered<EventSubject>[]): Promise<void> {
+      await this.record(events);
+    },
+    writable: true,
+    configurable: true,
+  };
+  Object.defineProperty(FactsHandlers.prototype, name, descriptor);
+  OnEvents(subject, { maxSize: INGEST_BATCH, maxWaitMs: 20 })(FactsHandlers.prototype, name, descriptor as never);
 }
