@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSENT_CHANGED_V1, CONTACT_ERASED_V1, CONTACT_TAGGED_V1, IDENTIFY_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, LIST_MEMBERSHIP_CHANGED_V1, OBJECT_RECORD_CHANGED_V1 } from '@tessera/contracts';
+import { CONSENT_CHANGED_V1, CONTACT_ERASED_V1, CONTACT_TAGGED_V1, IDENTIFY_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, LIST_MEMBERSHIP_CHANGED_V1, OBJECT_RECORD_CHANGED_V1, UNSUBSCRIBE_REQUESTED_V1 } from '@tessera/contracts';
 import { eventually, publishAs, startCrm, trackingBase, type CrmHarness } from './helpers';
 
 describe('CRM tags, lists, consent and erasure', () => {
@@ -58,6 +58,23 @@ describe('CRM tags, lists, consent and erasure', () => {
     await eventually(() => changes.events.filter((e) => e.data.contactId === c.id).length >= 4, 5000, 'consent events');
     changes.stop();
     expect(changes.events.filter((e) => e.data.contactId === c.id).map((e) => e.data.source).sort()).toEqual(['api', 'api', 'sms_stop', 'unsubscribe_link']);
+  });
+
+  it("applies messaging's one-click unsubscribe requests once, even when redelivered", async () => {
+    const changes = h.collect(CONSENT_CHANGED_V1.subject);
+    const c = (await h.call('POST', '/v1/contacts', { email: 'oneclick@example.com' })).body;
+    await h.call('PUT', `/v1/contacts/${c.id}/consent/email`, { state: 'subscribed' });
+    const request = { contactId: c.id, channel: 'email' as const, source: 'one_click', requestedAt: new Date().toISOString() };
+    const sent = await publishAs(h, 'messaging', UNSUBSCRIBE_REQUESTED_V1.subject, request);
+    await publishAs(h, 'messaging', UNSUBSCRIBE_REQUESTED_V1.subject, request, sent.id);
+    const view = await eventually(async () => {
+      const body = (await h.call('GET', `/v1/contacts/${c.id}/consent`)).body;
+      return body.current.find((x: any) => x.channel === 'email' && x.state === 'unsubscribed') ? body : undefined;
+    }, 8000, 'one-click unsubscribe');
+    expect(view.current).toEqual([expect.objectContaining({ channel: 'email', group: null, state: 'unsubscribed', source: 'one_click' })]);
+    expect(view.history.filter((x: any) => x.source === 'one_click')).toHaveLength(1);
+    await eventually(() => changes.events.some((e) => e.data.contactId === c.id && e.data.source === 'one_click'), 5000, 'consent event');
+    changes.stop();
   });
 
   it('erases personal data, keeps a tombstone and ignores late events for the person', async () => {

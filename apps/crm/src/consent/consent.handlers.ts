@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent, type Delivered } from '@tessera/bus';
-import { INBOUND_MESSAGE_RECEIVED_V1 } from '@tessera/contracts';
+import { INBOUND_MESSAGE_RECEIVED_V1, UNSUBSCRIBE_REQUESTED_V1 } from '@tessera/contracts';
 import { consentKeyword } from './consent-keywords';
 import { ConsentService } from './consent.service';
 
@@ -18,6 +18,18 @@ export class ConsentHandlers {
       state,
       source: e.data.channel === 'sms' ? 'sms_stop' : 'whatsapp_optout',
       changedAt: new Date(e.data.receivedAt),
+    });
+  }
+
+  /** One-click unsubscribe and preference links in messages (RFC 8058), via messaging. */
+  @OnEvent(UNSUBSCRIBE_REQUESTED_V1.subject, { ordered: true })
+  async onUnsubscribeRequested(e: Delivered<typeof UNSUBSCRIBE_REQUESTED_V1.subject>): Promise<void> {
+    await this.consent.fromUnsubscribeRequest(e.envelope.workspaceId, e.envelope.id, e.data.contactId, {
+      channel: e.data.channel,
+      group: e.data.group,
+      state: 'unsubscribed',
+      source: e.data.source,
+      changedAt: new Date(e.data.requestedAt),
     });
   }
 }

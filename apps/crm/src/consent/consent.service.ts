@@ -59,6 +59,19 @@ export class ConsentService {
     });
   }
 
+  /**
+   * An unsubscribe link used in a message: messaging publishes the request, the CRM owns consent.
+   * Applied once per event; an unknown or erased contact has nothing to change.
+   */
+  async fromUnsubscribeRequest(workspaceId: string, eventId: string, contactId: string, input: ConsentInput): Promise<void> {
+    await this.store.tx(async (c) => {
+      if (!(await this.store.claimEvents(c, [eventId])).size) return;
+      const contact = await this.store.lockLive(c, workspaceId, contactId);
+      if (!contact || contact.erasedAt) return;
+      await this.change(c, workspaceId, contact.id, input);
+    });
+  }
+
   issueToken(workspaceId: string, contactId: string, channel: Channel, group?: string): { token: string; expiresAt: string } {
     const exp = Math.floor(Date.now() / 1000) + TOKEN_DAYS * 86400;
     return { token: signUnsubscribeToken({ w: workspaceId, c: contactId, ch: channel, ...(group ? { g: group } : {}), exp }, this.secret()), expiresAt: new Date(exp * 1000).toISOString() };
