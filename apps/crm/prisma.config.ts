@@ -1,26 +1,3 @@
-import { defineConfig } from 'prisma/config';
+import { servicePrismaConfig } from '../../libs/db/prisma-config';
 
-// Offline `prisma generate`: the CLI wants a schema-engine binary it never runs for generate
-// (any existing file will do; node's own path exists on every platform) and phones home
-// unless checkpoints are off. Set here so the bare `prisma generate` script needs no env prefix.
-process.env['PRISMA_SCHEMA_ENGINE_BINARY'] ??= process.execPath;
-process.env['CHECKPOINT_DISABLE'] ??= '1';
-
-const schema = 'crm';
-
-// On a machine that can run `prisma migrate deploy|status`, point it at the same
-// `_prisma_migrations` table @tessera/db's runner uses: the one inside the service schema.
-const databaseUrl = process.env['DATABASE_URL'];
-const url = databaseUrl ? withSchema(databaseUrl, schema) : undefined;
-
-export default defineConfig({
-  schema: 'prisma/schema.prisma',
-  migrations: { path: 'prisma/migrations' },
-  ...(url ? { datasource: { url } } : {}),
-});
-
-function withSchema(raw: string, name: string): string {
-  const parsed = new URL(raw);
-  parsed.searchParams.set('schema', name);
-  return parsed.toString();
-}
+export default servicePrismaConfig('crm');

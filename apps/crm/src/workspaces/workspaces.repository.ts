@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxRow } from '@tessera/bus';
+import { outboxData, type OutboxRow } from '@tessera/bus';
 import { PrismaService } from '../database/prisma.service';
 import type { ApiKey, Workspace } from '../generated/prisma/client';
 
@@ -26,7 +26,7 @@ export class WorkspacesRepository {
       const inserted = await tx.$executeRaw`INSERT INTO workspace (id, name, timezone, is_default) VALUES (${workspace.id}::uuid, ${workspace.name}, ${workspace.timezone}, ${workspace.isDefault}) ON CONFLICT (id) DO NOTHING`;
       if (inserted === 0) return false;
       await tx.apiKey.create({ data: key });
-      await tx.outboxMessage.createMany({ data: events.map(asOutboxData) });
+      await tx.outboxMessage.createMany({ data: events.map(outboxData) });
       return true;
     });
   }
@@ -53,13 +53,8 @@ export class WorkspacesRepository {
       const key = await tx.apiKey.findFirst({ where: { id, workspaceId, revokedAt: null } });
       if (!key) return null;
       const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-      await tx.outboxMessage.create({ data: asOutboxData(event(revoked)) });
+      await tx.outboxMessage.create({ data: outboxData(event(revoked)) });
       return revoked;
     });
   }
-}
-
-/** An outbox row in the shape Prisma's Json columns accept. */
-export function asOutboxData(row: OutboxRow): { id: string; subject: string; envelope: object; headers: object } {
-  return { id: row.id, subject: row.subject, envelope: row.envelope as unknown as object, headers: row.headers };
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxRow } from '@tessera/bus';
-import { asOutboxData } from '../common/outbox';
+import { outboxData, type OutboxRow } from '@tessera/bus';
 import { PrismaService } from '../database/prisma.service';
 import type { Message, MessageStatusEvent, Prisma, Suppression } from '../generated/prisma/client';
 
@@ -29,7 +28,7 @@ export class MessagesRepository {
       }
       const row = await tx.message.findUniqueOrThrow({ where: { id: message.id } });
       await tx.messageStatusEvent.create({ data: { messageId: row.id, status: 'queued' } });
-      await tx.outboxMessage.create({ data: asOutboxData(queuedEvent(row)) });
+      await tx.outboxMessage.create({ data: outboxData(queuedEvent(row)) });
       return { message: row, created: true };
     });
   }
@@ -52,7 +51,7 @@ export class MessagesRepository {
       if (update) await tx.message.update({ where: { id }, data: update });
       await tx.messageStatusEvent.create({ data: { messageId: id, status, detail: detail ?? null, occurredAt } });
       const rows = events ? (Array.isArray(events) ? events : [events]) : [];
-      if (rows.length) await tx.outboxMessage.createMany({ data: rows.map(asOutboxData) });
+      if (rows.length) await tx.outboxMessage.createMany({ data: rows.map(outboxData) });
     });
   }
 

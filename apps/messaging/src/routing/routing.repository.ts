@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxRow } from '@tessera/bus';
-import { asOutboxData } from '../common/outbox';
+import { outboxData, type OutboxRow } from '@tessera/bus';
 import { PrismaService } from '../database/prisma.service';
 import type { Conversation, InboundMessage, Prisma, RoutingRule } from '../generated/prisma/client';
 
@@ -39,7 +38,7 @@ export class RoutingRepository {
       if (create) conversationId = (await tx.conversation.create({ data: create })).id;
       else await tx.conversation.update({ where: { id: conversationId! }, data: { lastMessageAt: inbound.receivedAt } });
       await tx.inboundMessage.create({ data: { ...inbound, conversationId: conversationId! } });
-      if (events.length) await tx.outboxMessage.createMany({ data: events.map(asOutboxData) });
+      if (events.length) await tx.outboxMessage.createMany({ data: events.map(outboxData) });
       return conversationId!;
     });
   }

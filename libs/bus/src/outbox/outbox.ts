@@ -25,6 +25,11 @@ export function outboxRow<S extends EventSubject>(producer: string, subject: S, 
   return { id: envelope.id, subject, envelope, headers };
 }
 
+/** The row as Prisma's Json columns take it: `tx.outboxMessage.createMany({ data: rows.map(outboxData) })`. */
+export function outboxData(row: OutboxRow): { id: string; subject: string; envelope: object; headers: object } {
+  return { id: row.id, subject: row.subject, envelope: row.envelope as unknown as object, headers: row.headers };
+}
+
 export interface OutboxRelayOptions {
   pool: Pool;
   /** The service's Postgres schema, which holds its `outbox` table. */
