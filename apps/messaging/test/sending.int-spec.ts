@@ -138,6 +138,22 @@ describe('messaging: providers, templates and the send pipeline', () => {
     expect(all.filter((m) => (m.raw as { Body: string }).Body === 'Code 999')).toHaveLength(1);
   });
 
+  it("applies a bus request's overrides: a replaced part and a preferred provider; refuses one the channel lacks", async () => {
+    await template({ name: 'promo', channel: 'sms', content: { locales: { default: { body: 'Promo {{code}}' } } } });
+    const backup = ((await h.call('GET', '/v1/providers')).body as { id: string; name: string }[]).find((p) => p.name === 'twilio backup')!;
+    const requestId = `promo-${randomUUID()}`;
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, { requestId, contactId: ann, channel: 'sms', templateId: 'promo', data: { code: 'A' }, overrides: { body: 'Flash sale today', provider: backup.id } });
+    await waitFor(async () => (await h.call('GET', `/v1/contacts/${ann}/messages`)).body.some((m: any) => m.idempotencyKey === requestId && m.status === 'sent'), 'the overridden sms');
+    expect(twilioBackup.received.filter((m) => (m.raw as { Body: string }).Body === 'Flash sale today')).toHaveLength(1);
+    expect(twilio.received.some((m) => (m.raw as { Body: string }).Body === 'Flash sale today')).toBe(false);
+
+    const badId = `promo-${randomUUID()}`;
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, { requestId: badId, contactId: ann, channel: 'sms', templateId: 'promo', data: { code: 'B' }, overrides: { subject: 'Not on SMS' } });
+    const failed = await waitFor(async () => (await h.call('GET', `/v1/contacts/${ann}/messages`)).body.find((m: any) => m.idempotencyKey === badId && m.status === 'failed'), 'the refused override');
+    expect(failed.failureReason).toBe('invalid_overrides: subject cannot be overridden on sms (allowed: body, provider)');
+    expect([...twilio.received, ...twilioBackup.received].some((m) => (m.raw as { Body: string }).Body === 'Promo B')).toBe(false);
+  });
+
   it('resumes a message whose sender crashed after recording it, once its lease lapsed, and leaves a live lease alone', async () => {
     const id = await template({ name: 'crash', channel: 'sms', content: { locales: { default: { body: 'Resumed {{n}}' } } } });
     const crashed = randomUUID();

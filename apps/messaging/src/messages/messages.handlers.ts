@@ -24,7 +24,7 @@ export class MessagesHandlers {
   async requested({ data, envelope, attempt }: Delivered<typeof MESSAGE_REQUESTED_V1.subject>): Promise<void> {
     // RetryLaterError propagates: the bus redelivers with backoff; the last attempt records the failure.
     await this.sender.send(
-      { workspaceId: envelope.workspaceId, idempotencyKey: data.requestId, contactId: data.contactId, channel: data.channel, templateId: data.templateId, data: data.data, journeyId: data.journeyId, campaignId: data.campaignId },
+      { workspaceId: envelope.workspaceId, idempotencyKey: data.requestId, contactId: data.contactId, channel: data.channel, templateId: data.templateId, data: data.data, overrides: data.overrides, journeyId: data.journeyId, campaignId: data.campaignId },
       attempt >= SEND_ATTEMPTS,
     );
   }

@@ -11,6 +11,7 @@ import { RenderError, type ChannelContent } from '../templates/renderer';
 import { TemplatesService, type ResolvedTemplate } from '../templates/templates.service';
 import { TrackingLinks } from '../tracking/tracking-links';
 import { MessagesRepository } from './messages.repository';
+import { applyOverrides } from './overrides';
 import { statusChanged } from './status-events';
 
 export interface SendRequest {
@@ -20,6 +21,8 @@ export interface SendRequest {
   channel: ProviderChannel;
   templateId: string;
   data: Record<string, unknown>;
+  /** Per-send replacements of rendered parts, and a provider to try first (see overrides.ts). */
+  overrides?: Record<string, unknown>;
   journeyId?: string;
   campaignId?: string;
 }
@@ -100,15 +103,20 @@ export class SendService {
       if (error instanceof RenderError) return this.finish(message, 'failed', `render_error: ${error.message}`, { templateVersion: template.version, recipient: recipient.address });
       throw error;
     }
+    const overridden = applyOverrides(rendered, request.overrides);
+    if (!overridden.ok) return this.finish(message, 'failed', `invalid_overrides: ${overridden.reason}`, { templateVersion: template.version, recipient: recipient.address });
+    rendered = overridden.content;
     if (rendered.channel === 'whatsapp' && !rendered.templateName && !withinServiceWindow(contact)) {
       return this.finish(message, 'suppressed', 'outside_customer_service_window: only approved templates may be sent 24h after the last inbound message', { templateVersion: template.version, recipient: recipient.address });
     }
     const { outbound, links } = this.toProviderMessage(message, rendered, recipient.address, unsubscribeUrl);
-    return this.dispatch(message, outbound, { templateVersion: template.version, recipient: recipient.address, subscriptionGroup: template.subscriptionGroup, links }, finalAttempt);
+    return this.dispatch(message, outbound, { templateVersion: template.version, recipient: recipient.address, subscriptionGroup: template.subscriptionGroup, links }, finalAttempt, overridden.provider);
   }
 
-  private async dispatch(message: Message, outbound: ChannelMessages[ProviderChannel], fields: Partial<Message>, finalAttempt: boolean): Promise<Message> {
-    const candidates = await this.providers.forChannel(message.workspaceId, message.channel);
+  private async dispatch(message: Message, outbound: ChannelMessages[ProviderChannel], fields: Partial<Message>, finalAttempt: boolean, preferredProvider?: string): Promise<Message> {
+    const configured = await this.providers.forChannel(message.workspaceId, message.channel);
+    // A send may name the provider configuration to try first; the others stay as fallbacks.
+    const candidates = preferredProvider ? [...configured.filter((c) => c.config.id === preferredProvider), ...configured.filter((c) => c.config.id !== preferredProvider)] : configured;
     if (!candidates.length) return this.finish(message, 'failed', `no_provider: no ${message.channel} provider configured`, fields);
     const transient: string[] = [];
     let attempts = 0;
