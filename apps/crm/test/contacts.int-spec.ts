@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTACT_UPDATED_V1 } from '@tessera/contracts';
-import { ADMIN_KEY, eventually, startCrm, type CrmHarness } from './helpers';
+import { CONTACT_UPDATE_REQUESTED_V1, CONTACT_UPDATED_V1 } from '@tessera/contracts';
+import { ADMIN_KEY, eventually, publishAs, startCrm, type CrmHarness } from './helpers';
 
 describe('CRM contacts API', () => {
   let h: CrmHarness;
@@ -94,6 +94,23 @@ describe('CRM contacts API', () => {
     expect(rejected.body.errors[0].path).toBe('attributes.brandNew');
     expect((await h.call('GET', `/v1/contacts/${c.id}`)).body.attributes.ltv).toBe(10);
     await h.call('PATCH', '/v1/crm-settings', { unknownAttributes: 'create' });
+  });
+
+  it("applies journeys' update-contact requests once each, and refuses values the attribute rules reject", async () => {
+    expect((await h.call('POST', '/v1/attribute-definitions', { name: 'visits', type: 'number' })).status).toBe(201);
+    const c = (await h.call('POST', '/v1/contacts', { externalId: 'journey-update', attributes: { visits: 1, stage: 'lead' } })).body;
+    const request = { requestId: 'instance-1:step-3:1', contactId: c.id, attributes: { visits: { $inc: 1 }, plan: 'trial' }, unset: ['stage'] };
+    const sent = await publishAs(h, 'journeys', CONTACT_UPDATE_REQUESTED_V1.subject, request);
+    await publishAs(h, 'journeys', CONTACT_UPDATE_REQUESTED_V1.subject, request, sent.id);
+    // Refused by the definition of visits: dead-lettered, not applied.
+    await publishAs(h, 'journeys', CONTACT_UPDATE_REQUESTED_V1.subject, { requestId: 'instance-1:step-4:1', contactId: c.id, attributes: { visits: 'many' } });
+    // Per-contact order: once this one is applied, the two before it have been handled.
+    await publishAs(h, 'journeys', CONTACT_UPDATE_REQUESTED_V1.subject, { requestId: 'instance-1:step-5:1', contactId: c.id, attributes: { marker: 'done' } });
+    const after = await eventually(async () => {
+      const body = (await h.call('GET', `/v1/contacts/${c.id}`)).body;
+      return body.attributes.marker === 'done' ? body : undefined;
+    }, 8000, 'journey updates');
+    expect(after.attributes).toEqual({ visits: 2, plan: 'trial', marker: 'done' });
   });
 
   it('imports CSV and NDJSON streams, reporting bad rows by line', async () => {

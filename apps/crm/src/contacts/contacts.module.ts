@@ -4,6 +4,7 @@ import { AttributesRepository } from '../attributes/attributes.repository';
 import { ContactMergeService } from './contact-merge.service';
 import { ContactStore } from './contact-store.repository';
 import { ContactsController } from './contacts.controller';
+import { ContactsHandlers } from './contacts.handlers';
 import { ContactsService } from './contacts.service';
 import { ErasureRepository } from './erasure.repository';
 import { ErasureService } from './erasure.service';
@@ -11,7 +12,7 @@ import { MergeRepository } from './merge.repository';
 
 @Module({
   controllers: [ContactsController, AttributesController],
-  providers: [ContactStore, AttributesRepository, ContactsService, ContactMergeService, MergeRepository, ErasureRepository, ErasureService],
+  providers: [ContactStore, AttributesRepository, ContactsService, ContactsHandlers, ContactMergeService, MergeRepository, ErasureRepository, ErasureService],
   exports: [ContactStore, AttributesRepository, ContactsService, ContactMergeService],
 })
 export class ContactsModule {}

@@ -1,7 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import type { OutboxRow } from '@tessera/bus';
+import { PermanentError, type OutboxRow } from '@tessera/bus';
 import { AttributesRepository } from '../attributes/attributes.repository';
 import { bump, createdEvent, updatedEvent } from './contact-events';
 import { ContactMergeService } from './contact-merge.service';
@@ -120,6 +120,27 @@ export class ContactsService {
       const row = await this.store.lockLive(c, workspaceId, id);
       if (!row || row.erasedAt) throw new NotFoundException('Contact not found');
       return this.applyPatch(c, row, fields, dto.attributes ?? {});
+    });
+  }
+
+  /**
+   * A journey's "update contact" step (`journeys.contact_update.requested.v1`): the attribute
+   * operations of PATCH, applied once per event. Values the workspace's attribute rules refuse can
+   * never succeed, so they become a PermanentError (dead-lettered with the reason).
+   */
+  async fromJourneyUpdate(workspaceId: string, eventId: string, contactId: string, attributes: Record<string, unknown>, unset: string[] = []): Promise<void> {
+    const patch = { ...attributes, ...Object.fromEntries(unset.map((name) => [name, null])) };
+    await this.store.tx(async (c) => {
+      if (!(await this.store.claimEvents(c, [eventId])).size) return;
+      const row = await this.store.lockLive(c, workspaceId, contactId);
+      if (!row || row.erasedAt) return;
+      try {
+        await this.applyPatch(c, row, {}, patch);
+      } catch (error) {
+        if (!(error instanceof BadRequestException)) throw error;
+        const body = error.getResponse() as { errors?: FieldError[] };
+        throw new PermanentError(`attributes refused: ${(body.errors ?? []).map((e) => `${e.path}: ${e.messages.join(', ')}`).join('; ')}`);
+      }
     });
   }
 
