@@ -1,12 +1,17 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { EVENT_BUS, JetStreamBus, OutboxRelay } from '@tessera/bus';
 import type { ServiceKitOptions } from './service-kit.module';
 import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
 
-/** Runs the service's outbox relay for as long as the app runs. */
+/**
+ * Runs the service's outbox relay for as long as the app runs. It stops before any
+ * onApplicationShutdown hook, so the bus (closed there) is still up while the relay finishes its
+ * batch: a batch published but not yet committed would otherwise be rolled back and published
+ * again after a restart.
+ */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly relay: OutboxRelay;
 
   constructor(@Inject(PG_POOL) pool: Pool, @Inject(EVENT_BUS) bus: JetStreamBus, @Inject(SERVICE_KIT_OPTIONS) options: ServiceKitOptions) {
@@ -17,7 +22,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     await this.relay.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
   }
 }
