@@ -19,3 +19,4 @@ export {
 export { runMigrationsCli } from './migrate-cli';
 export { createPrismaClient, type PrismaClientOptions } from './prisma-client';
 export { diffMigrationsToSchema, type DriftOptions } from './migrations-drift';
+export { withTransaction } from './transaction';

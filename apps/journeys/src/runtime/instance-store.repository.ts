@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RuntimePool } from './runtime-pool';
 import type { Pool, PoolClient } from 'pg';
 import type { OutboxRow } from '@tessera/bus';
+import { withTransaction } from '@tessera/db';
 import type { ContactView, InstanceState } from '../engine/engine.types';
 
 export interface InstanceRow {
@@ -91,20 +92,10 @@ export class InstanceStoreRepository {
     this.pool = runtime.pool;
   }
 
-  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withTransaction(this.pool, work);
   }
+
 
   /** Locks active instances in id order (so concurrent batches cannot deadlock). */
   async lockInstances(client: PoolClient, ids: string[]): Promise<InstanceRow[]> {

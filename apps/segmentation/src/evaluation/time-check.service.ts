@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { withTransaction } from '../database/transaction';
+import { withTransaction } from '@tessera/db';
 import { loadSegments } from './segment-catalog';
 import { applyMembership, lockKey } from './membership.repository';
 

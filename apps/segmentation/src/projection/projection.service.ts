@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '@tessera/service-kit';
 import { CLOCK, type Clock } from '../clock';
-import { withTransaction } from '../database/transaction';
+import { withTransaction } from '@tessera/db';
 import { reevaluateContacts } from '../evaluation/evaluator.service';
 import { removeContacts } from '../evaluation/membership.repository';
 import { OutboxKick } from '../evaluation/outbox-kick';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import type { Pool } from 'pg';
 import { PG_POOL } from '@tessera/service-kit';
 import { CLOCK, type Clock } from '../clock';
-import { withTransaction } from '../database/transaction';
+import { withTransaction } from '@tessera/db';
 import { referencedSegments } from '../definition/definition-deps';
 import { applyMembership, lockKey } from '../evaluation/membership.repository';
 import { loadSegments } from '../evaluation/segment-catalog';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '@tessera/service-kit';
-import { withTransaction } from '../database/transaction';
+import { withTransaction } from '@tessera/db';
 import type { SegmentDefinition } from '../definition/definition.types';
 import { writeEvents } from '../evaluation/membership.repository';
 

@@ -1,3 +1,4 @@
+// One transaction on a pooled pg connection: the hot paths of several services use pg directly.
 import type { Pool, PoolClient } from 'pg';
 
 /** Runs fn in one transaction on a pooled connection; rolls back on error. */
