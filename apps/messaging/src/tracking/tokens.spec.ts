@@ -20,6 +20,15 @@ describe('tracking tokens', () => {
     expect(signer.verify('garbage', 'c')).toBeUndefined();
   });
 
+  it('refuses every other spelling of a token, even one that decodes to the same bytes', () => {
+    const token = signer.sign('c', id, 3);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const variants = [...alphabet].filter((c) => c !== token.at(-1)).map((c) => token.slice(0, -1) + c);
+    // 29 bytes in 39 characters: the last one has 2 unused bits, so 3 variants decode identically.
+    expect(variants.filter((v) => Buffer.from(v, 'base64url').equals(Buffer.from(token, 'base64url')))).toHaveLength(3);
+    expect(variants.filter((v) => signer.verify(v, 'c') !== undefined)).toEqual([]);
+  });
+
   it('rewrites tracked links, keeps opted-out ones and adds the pixel before </body>', () => {
     const html = '<body><a href="https://shop.test/p?a=1&amp;b=2">Shop</a> <a data-no-track href="https://x.test">x</a> <a href="mailto:a@b.test">m</a> <a href="https://u.test">u</a></body>';
     const out = rewriteHtml(html, (i) => `T${i}`, 'P', new Set(['https://u.test']));

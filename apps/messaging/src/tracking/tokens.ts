@@ -44,6 +44,9 @@ export class TokenSigner {
   verify(token: string, kind: TokenKind): TokenPayload | undefined {
     if (!/^[A-Za-z0-9_-]{30,60}$/.test(token)) return undefined;
     const raw = Buffer.from(token, 'base64url');
+    // Only the canonical encoding: the last character carries unused bits, so several strings
+    // decode to the same bytes, and an altered link must never work.
+    if (raw.toString('base64url') !== token) return undefined;
     if (raw.length !== BODY_BYTES + MAC_BYTES || raw.toString('latin1', 0, 1) !== kind) return undefined;
     const hex = raw.subarray(1, 17).toString('hex');
     const messageId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
