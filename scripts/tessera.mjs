@@ -45,11 +45,26 @@ async function start() {
   console.log(`  ${'write key'.padEnd(13)} ${writeKey}`);
   console.log(`  ${'credentials'.padEnd(13)} ${CREDENTIALS_FILE}`);
   console.log(`  ${'logs'.padEnd(13)} ${LOG_DIR}/<service>.log`);
+  await warnIfKeyRefused(services, adminKey);
   printTimings();
   log('Ctrl-C to stop');
   await watchServices(services);
   log('every service has exited');
   return 1;
+}
+
+/**
+ * The keys seed only an empty database. When the database already had a default workspace (from
+ * an earlier run, another clone, or other keys), the printed admin key is not valid: say so.
+ */
+async function warnIfKeyRefused(services, adminKey) {
+  const crm = services.find((s) => s.svc === 'crm');
+  if (!crm) return;
+  const answer = await fetch(`http://127.0.0.1:${crm.port}/v1/workspace`, { headers: { authorization: `Bearer ${adminKey}` } }).catch(() => undefined);
+  if (answer?.status !== 401) return;
+  log('WARNING: the admin key above is refused. This database already had a default workspace, created');
+  log(`  with another key (keys seed only an empty database). Use that first run's key, set TESSERA_ADMIN_KEY`);
+  log(`  to it, or start on a fresh database (DATABASE_URL=.../another_db npm start).`);
 }
 
 async function test(vitestArgs) {
