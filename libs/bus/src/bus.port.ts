@@ -18,6 +18,17 @@ export interface Delivered<S extends EventSubject> {
   attempt: number;
 }
 
+/** An envelope already serialised as JSON (an outbox row read back as text), with what its headers need. */
+export interface SerializedEvent {
+  id: string;
+  subject: string;
+  workspaceId: string;
+  /** The envelope's JSON text, published byte for byte. */
+  body: string;
+  /** Trace context (traceparent, tracestate) to carry in NATS headers. */
+  headers?: Record<string, string>;
+}
+
 export interface RequestOptions {
   timeoutMs?: number;
   workspaceId?: string;
@@ -32,5 +43,7 @@ export interface EventBus {
   publish<S extends EventSubject>(subject: S, data: EventMap[S], meta: PublishMeta): Promise<EventEnvelope<EventMap[S]>>;
   /** Publishes prepared envelopes with many acks in flight at once (windowed), for batches. */
   publishEnvelopes(envelopes: EventEnvelope[], headers?: Record<string, string>[]): Promise<void>;
+  /** The same for envelopes that are already JSON text: nothing is parsed or serialised again. */
+  publishSerialized(events: SerializedEvent[]): Promise<void>;
   request<S extends RequestSubject>(subject: S, data: RequestMap[S], options?: RequestOptions): Promise<ResponseMap[S]>;
 }

@@ -1,8 +1,9 @@
-import { eventDefinition, validateContract, type EventEnvelope, type EventMap, type EventSubject } from '@tessera/contracts';
+import { eventDefinition, type EventEnvelope, type EventMap, type EventSubject } from '@tessera/contracts';
 import { injectTraceContext } from '@tessera/observability';
 import { v7 as uuidv7 } from 'uuid';
 import type { PublishMeta } from './bus.port';
 import { PermanentError } from './errors';
+import { checkPayload } from './payload-check';
 
 /**
  * Builds the envelope for an event, validating the payload against its contract first, so a
@@ -11,7 +12,7 @@ import { PermanentError } from './errors';
 export function buildEnvelope<S extends EventSubject>(producer: string, subject: S, data: EventMap[S], meta: PublishMeta): EventEnvelope<EventMap[S]> {
   const definition = eventDefinition(subject);
   if (!definition) throw new Error(`Unknown event subject ${subject}: add it to libs/contracts/src/registry.ts`);
-  const checked = validateContract(definition.payload, data);
+  const checked = checkPayload(definition.payload, data);
   if (!checked.ok) throw new PermanentError(`Invalid ${subject} payload: ${checked.errors.map((e) => `${e.path}: ${e.messages.join(', ')}`).join('; ')}`);
   const trace = injectTraceContext();
   const key = definition.partitionKey ? (data as unknown as Record<string, unknown>)[definition.partitionKey] : undefined;

@@ -51,6 +51,16 @@ export class BaseConfig {
   @IsIn([1, 3, 5])
   BUS_STREAM_REPLICAS: number = 1;
 
+  /**
+   * Connections in the service's own pg pool (outbox relay, LISTEN, raw SQL), besides Prisma's 10.
+   * Six services share Postgres's default max_connections of 100: raise it there before raising this.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(100)
+  PG_POOL_MAX: number = 5;
+
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
   LOG_LEVEL: string = 'info';
 

@@ -37,5 +37,11 @@ export type PoolOptions = { schema: string } & Omit<pg.PoolConfig, 'connectionSt
  */
 export function createPool(databaseUrl: string, opts: PoolOptions): pg.Pool {
   const { schema, ...poolConfig } = opts;
-  return new pg.Pool({ ...schemaConnectionConfig(databaseUrl, schema), ...poolConfig });
+  const pool = new pg.Pool({ ...schemaConnectionConfig(databaseUrl, schema), ...poolConfig });
+  // When Postgres restarts, every client's connection drops and pg emits 'error': on the pool for
+  // idle clients, on the client itself for checked-out ones. Without listeners that event ends the
+  // process. The failed queries still reject to their callers, and the pool replaces dead clients.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }

@@ -17,6 +17,6 @@ export {
   type MigrationOptions,
 } from './migrations';
 export { runMigrationsCli } from './migrate-cli';
-export { createPrismaClient, type PrismaClientOptions } from './prisma-client';
+export { prismaClientOptions } from './prisma-client';
 export { diffMigrationsToSchema, type DriftOptions } from './migrations-drift';
 export { withTransaction } from './transaction';

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, RequestMethod, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
@@ -23,6 +23,11 @@ export interface ServiceKitOptions {
   logger: Logger;
   /** The service's Prisma migrations folder (readiness checks that all are applied). */
   migrationsDir: string;
+  /**
+   * Paths whose requests are not logged one by one (the tracking API at thousands of requests a
+   * second): the request logger costs more there than the request's own work.
+   */
+  unloggedPaths?: string[];
 }
 
 /**
@@ -39,6 +44,7 @@ export class ServiceKitModule implements OnApplicationShutdown {
       module: ServiceKitModule,
       imports: [
         LoggerModule.forRoot({
+          exclude: (options.unloggedPaths ?? []).map((path) => ({ path, method: RequestMethod.ALL })),
           pinoHttp: {
             logger: options.logger,
             // Paths only: query strings can carry personal data (lookup?email=...).
@@ -56,7 +62,7 @@ export class ServiceKitModule implements OnApplicationShutdown {
       providers: [
         { provide: SERVICE_KIT_OPTIONS, useValue: options },
         { provide: SERVICE_CONFIG, useValue: options.config },
-        { provide: PG_POOL, useFactory: (): Pool => createPool(options.config.DATABASE_URL, { schema: options.service, max: 5, application_name: options.service }) },
+        { provide: PG_POOL, useFactory: (): Pool => createPool(options.config.DATABASE_URL, { schema: options.service, max: options.config.PG_POOL_MAX, application_name: options.service }) },
         { provide: KEY_VERIFIER, useClass: BusKeyVerifier },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -9,9 +9,12 @@ const ROOT = resolve(__dirname, '../../..');
 export interface PlatformProcess {
   service: ServiceName;
   url: string;
+  /** The process id (for fault tests that need more than `stop`). */
+  pid: number;
   /** Everything the process wrote, for assertions on logs and for failure messages. */
   output: () => string;
-  stop: () => Promise<void>;
+  /** Sends `signal` (SIGTERM by default: a graceful stop; SIGKILL: a crash) and waits for the exit. */
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -27,9 +30,10 @@ export async function freePort(): Promise<number> {
 /**
  * Starts a built service the way `npm start` does (`node apps/<svc>/dist/main.js`) and waits until
  * /health/ready answers 200. Used by end-to-end tests that drive the platform over its public APIs.
+ * It listens on `env.PORT` when given (so a restarted service keeps its URL), else on a free port.
  */
 export async function startServiceProcess(service: ServiceName, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<PlatformProcess> {
-  const port = await freePort();
+  const port = env['PORT'] ? Number(env['PORT']) : await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--enable-source-maps', join(ROOT, 'apps', service, 'dist', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port) },
@@ -54,10 +58,11 @@ export async function startServiceProcess(service: ServiceName, env: Record<stri
   return {
     service,
     url,
+    pid: child.pid!,
     output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);

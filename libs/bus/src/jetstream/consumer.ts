@@ -1,9 +1,10 @@
 import { AckPolicy, DeliverPolicy, headers as natsHeaders, nanos, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { deadLetterSubject, eventDefinition, HEADERS, validateContract, type EventEnvelope } from '@tessera/contracts';
+import { deadLetterSubject, eventDefinition, HEADERS, type EventEnvelope } from '@tessera/contracts';
 import { busHandlerDuration, busMessages, SpanKind, withSpanFromCarrier, type Logger } from '@tessera/observability';
 import { envelopeProblem } from '../envelope';
 import { PermanentError } from '../errors';
 import { headersToObject } from './headers';
+import { checkPayload } from '../payload-check';
 import type { BusNaming } from './naming';
 
 export interface RawDelivered {
@@ -61,13 +62,22 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     // We dead-letter at maxAttempts ourselves; the server's limit is only a backstop.
     max_deliver: maxAttempts + 2,
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
-    max_ack_pending: 10_000,
+    // Room for a batch in the handler plus the next one being decoded meanwhile.
+    max_ack_pending: Math.max(10_000, (spec.batch?.maxSize ?? 0) * 3),
   };
-  try {
-    await spec.jsm.consumers.add(stream, config);
-  } catch (error) {
-    if (!/already (exists|in use)/i.test(String(error))) throw error;
-    await spec.jsm.consumers.update(stream, durable, config);
+  // A busy server can let a JetStream API request time out at start-up: try again before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spec.jsm.consumers.add(stream, config).catch(async (error: unknown) => {
+        if (!/already (exists|in use)/i.test(String(error))) throw error;
+        await spec.jsm.consumers.update(stream, durable, config);
+      });
+      break;
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: string })?.code !== 'TIMEOUT') throw error;
+      log.warn({ attempt }, 'creating the durable consumer timed out; retrying');
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
   }
 
   const deadLetter = async (msg: JsMsg, reason: string): Promise<void> => {
@@ -98,26 +108,34 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     busMessages.inc({ subject: spec.subject, outcome: 'retry' });
   };
 
-  /** Decodes and validates; an event that can never be valid is dead-lettered here. */
-  const prepare = async (msg: JsMsg): Promise<RawDelivered | undefined> => {
+  /** Decodes and validates without awaiting anything; a string is why the event can never be valid. */
+  const decode = (msg: JsMsg): RawDelivered | string => {
     let envelope: unknown;
     try {
       envelope = JSON.parse(decoder.decode(msg.data));
     } catch {
-      await deadLetter(msg, 'message is not valid JSON');
-      return undefined;
+      return 'message is not valid JSON';
     }
     const problem = envelopeProblem(envelope);
-    if (problem) {
-      await deadLetter(msg, problem);
-      return undefined;
-    }
-    const checked = validateContract(definition.payload, (envelope as EventEnvelope).data);
-    if (!checked.ok) {
-      await deadLetter(msg, `invalid payload: ${checked.errors.map((e) => `${e.path}: ${e.messages.join(', ')}`).join('; ')}`);
-      return undefined;
-    }
-    return { data: checked.value, envelope: envelope as EventEnvelope<object>, attempt: msg.info.deliveryCount };
+    if (problem) return problem;
+    const checked = checkPayload(definition.payload, (envelope as EventEnvelope).data);
+    if (!checked.ok) return `invalid payload: ${checked.errors.map((e) => `${e.path}: ${e.messages.join(', ')}`).join('; ')}`;
+    return {
+      data: checked.value,
+      envelope: envelope as EventEnvelope<object>,
+      // Read on demand: parsing the delivery info costs more than most handlers ever need it.
+      get attempt(): number {
+        return msg.info.deliveryCount;
+      },
+    };
+  };
+
+  /** Decodes and validates; an event that can never be valid is dead-lettered here. */
+  const prepare = async (msg: JsMsg): Promise<RawDelivered | undefined> => {
+    const event = decode(msg);
+    if (typeof event !== 'string') return event;
+    await deadLetter(msg, event);
+    return undefined;
   };
 
   const invoke = async (msgs: JsMsg[], events: RawDelivered[]): Promise<void> => {
@@ -166,32 +184,46 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     void track(chained.finally(() => keyChains.get(key) === chained && keyChains.delete(key)));
   };
 
-  let buffer: { msg: JsMsg; event: RawDelivered }[] = [];
+  const buffer: { msg: JsMsg; event: RawDelivered }[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
-  let draining: Promise<void> | undefined;
+  /** The batch in the handler, if any: one at a time, in stream order. */
+  let running: Promise<void> | undefined;
   /**
-   * Runs batches until the buffer is empty. Each batch is cut when it starts, not when it was
+   * Starts the next batch unless one is running. A batch is cut when it starts, not when it was
    * scheduled, so while a slow batch runs the next one grows to take everything that arrived
-   * meanwhile (up to maxSize) instead of queueing many small ones behind it.
+   * meanwhile (up to maxSize) instead of queueing many small ones behind it; and decoding and
+   * validating the next batch overlaps with the handler's writes of this one.
    */
-  const flush = (): Promise<void> => {
+  const pump = (): void => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    draining ??= track(
-      (async (): Promise<void> => {
-        while (buffer.length) await runBatch(buffer.splice(0, spec.batch!.maxSize));
-      })().finally(() => {
-        draining = undefined;
-      }),
-    );
-    return draining;
+    if (running || !buffer.length) return;
+    const items = buffer.splice(0, spec.batch!.maxSize);
+    running = track(runBatch(items)).finally(() => {
+      running = undefined;
+      pump();
+    });
   };
-  const dispatchBatched = async (msg: JsMsg): Promise<void> => {
-    const event = await prepare(msg);
-    if (!event) return;
+  /** Runs batches until nothing is buffered or running (on stop). */
+  const drain = async (): Promise<void> => {
+    pump();
+    while (running) await running;
+  };
+  /** Buffers one message; returns a promise only when the loop must wait (dead letter, backpressure). */
+  const dispatchBatched = (msg: JsMsg): Promise<void> | undefined => {
+    const event = decode(msg);
+    if (typeof event === 'string') return deadLetter(msg, event);
     buffer.push({ msg, event });
-    if (buffer.length >= spec.batch!.maxSize) await flush();
-    else flushTimer ??= setTimeout(() => void flush(), spec.batch!.maxWaitMs);
+    if (buffer.length < spec.batch!.maxSize) {
+      if (!running) flushTimer ??= setTimeout(pump, spec.batch!.maxWaitMs);
+      return undefined;
+    }
+    pump();
+    return backpressure();
+  };
+  // Hold further messages while a full batch waits behind the running one.
+  const backpressure = async (): Promise<void> => {
+    while (running && buffer.length >= spec.batch!.maxSize) await running;
   };
 
   const loop = async (): Promise<void> => {
@@ -200,8 +232,11 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
         const consumer = await spec.js.consumers.get(stream, durable);
         messages = await consumer.consume({ max_messages: spec.batch ? spec.batch.maxSize * 2 : concurrency * 4 });
         for await (const msg of messages) {
-          if (spec.batch) await dispatchBatched(msg);
-          else await dispatchSingle(msg);
+          if (!spec.batch) await dispatchSingle(msg);
+          else {
+            const wait = dispatchBatched(msg);
+            if (wait) await wait;
+          }
         }
       } catch (error) {
         if (stopped) break;
@@ -210,14 +245,14 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
       }
     }
   };
-  const running = loop();
+  const looping = loop();
 
   return {
     stop: async () => {
       stopped = true;
       messages?.stop();
-      await running.catch(() => undefined);
-      await flush();
+      await looping.catch(() => undefined);
+      if (spec.batch) await drain();
       await Promise.allSettled([...inFlight]);
     },
   };

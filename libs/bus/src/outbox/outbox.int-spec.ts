@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTACT_CREATED_V1, DEFAULT_WORKSPACE_ID, type EventEnvelope } from '@tessera/contracts';
 import { createLogger } from '@tessera/observability';
 import { createTestDatabase, testBusNamespace, TEST_NATS_URL, type TestDatabase } from '@tessera/testing';
+import type { SerializedEvent } from '../bus.port';
 import { JetStreamBus } from '../jetstream/jetstream-bus';
 import { OutboxRelay, outboxRow } from './outbox';
 
@@ -49,7 +50,7 @@ describe('OutboxRelay', () => {
     }
   };
   const pending = async (): Promise<number> => Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox`)).rows[0].count);
-  const newRelay = (publish = bus.publishEnvelopes.bind(bus)): OutboxRelay => new OutboxRelay({ pool, schema: SCHEMA, bus: { publishEnvelopes: publish }, logger, pollMs: 100 });
+  const newRelay = (publish = bus.publishSerialized.bind(bus)): OutboxRelay => new OutboxRelay({ pool, schema: SCHEMA, bus: { publishSerialized: publish }, logger, pollMs: 100 });
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -82,9 +83,9 @@ describe('OutboxRelay', () => {
   it('keeps rows when JetStream refuses them, and publishes them once it accepts again', async () => {
     received.length = 0;
     let failures = 2;
-    const relay = newRelay(async (envelopes, headers) => {
+    const relay = newRelay(async (events) => {
       if (failures-- > 0) throw new Error('nats: timeout');
-      await bus.publishEnvelopes(envelopes, headers);
+      await bus.publishSerialized(events);
     });
     await relay.start();
     try {
@@ -102,9 +103,9 @@ describe('OutboxRelay', () => {
   it('lets two replicas share the table without publishing a row twice', async () => {
     received.length = 0;
     const published: string[] = [];
-    const counting = async (envelopes: EventEnvelope[], headers?: Record<string, string>[]): Promise<void> => {
-      published.push(...envelopes.map((e) => e.id));
-      await bus.publishEnvelopes(envelopes, headers);
+    const counting = async (events: SerializedEvent[]): Promise<void> => {
+      published.push(...events.map((e) => e.id));
+      await bus.publishSerialized(events);
     };
     const relays = [newRelay(counting), newRelay(counting)];
     await Promise.all(relays.map((r) => r.start()));

@@ -34,7 +34,7 @@ export interface OutboxRelayOptions {
   pool: Pool;
   /** The service's Postgres schema, which holds its `outbox` table. */
   schema: string;
-  bus: Pick<EventBus, 'publishEnvelopes'>;
+  bus: Pick<EventBus, 'publishSerialized'>;
   logger: Logger;
   batchSize?: number;
   /** Poll interval when no notification arrives (a safety net: inserts also NOTIFY). */
@@ -53,6 +53,7 @@ export class OutboxRelay {
   private notified = false;
   private wake?: () => void;
   private listener?: PoolClient;
+  private releaseListener?: (error?: Error) => void;
   private running?: Promise<void>;
   private readonly batchSize: number;
   private readonly table: string;
@@ -63,13 +64,40 @@ export class OutboxRelay {
   }
 
   async start(): Promise<void> {
-    this.listener = await this.options.pool.connect();
-    this.listener.on('notification', () => {
+    await this.listen();
+    this.running = this.loop();
+  }
+
+  /**
+   * Holds one connection with LISTEN. When Postgres restarts it drops that connection: the error is
+   * handled here (an unhandled 'error' event would end the process), polling carries on, and the
+   * loop listens again once the database answers.
+   */
+  private async listen(): Promise<void> {
+    const listener = await this.options.pool.connect();
+    let released = false;
+    const drop = (error?: Error): void => {
+      if (released) return;
+      released = true;
+      if (this.listener === listener) this.listener = undefined;
+      listener.release(error);
+    };
+    this.releaseListener = drop;
+    listener.on('error', (error) => {
+      if (!released) this.options.logger.warn({ err: error }, 'outbox listener connection lost; polling until it is back');
+      drop(error);
+    });
+    listener.on('notification', () => {
       this.notified = true;
       this.wake?.();
     });
-    await this.listener.query(`LISTEN "${this.options.schema}_outbox"`);
-    this.running = this.loop();
+    try {
+      await listener.query(`LISTEN "${this.options.schema}_outbox"`);
+    } catch (error) {
+      drop(error as Error);
+      throw error;
+    }
+    this.listener = listener;
   }
 
   async stop(): Promise<void> {
@@ -78,7 +106,7 @@ export class OutboxRelay {
     await this.running;
     if (this.listener) {
       await this.listener.query(`UNLISTEN *`).catch(() => undefined);
-      this.listener.release();
+      this.releaseListener?.();
     }
   }
 
@@ -96,6 +124,7 @@ export class OutboxRelay {
     let failures = 0;
     while (!this.stopped) {
       try {
+        if (!this.listener) await this.listen();
         this.notified = false;
         await this.drain();
         failures = 0;
@@ -119,12 +148,13 @@ export class OutboxRelay {
     const client = await this.options.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; envelope: EventEnvelope; headers: Record<string, string>; created_at: Date }>(
-        `SELECT id, envelope, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      // The envelope as text: it is published byte for byte, never parsed into objects and back.
+      const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>(
+        `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [this.batchSize],
       );
       if (rows.length) {
-        await this.options.bus.publishEnvelopes(rows.map((r) => r.envelope), rows.map((r) => r.headers));
+        await this.options.bus.publishSerialized(rows.map((r) => ({ id: r.id, subject: r.subject, workspaceId: r.workspace_id, body: r.body, headers: r.headers })));
         await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
         const now = Date.now();
         for (const r of rows) outboxLag.observe((now - r.created_at.getTime()) / 1000);

@@ -23,7 +23,34 @@ const PRISMA_CODES: Record<string, [number, string]> = {
   P2002: [409, 'A record with the same unique value already exists'],
   P2025: [404, 'Not found'],
   P2003: [409, 'A related record does not exist'],
+  P2000: [400, 'A value is too long for its field'],
+  P2007: [400, 'Invalid input value'],
+  P2020: [400, 'A value is out of range'],
 };
+
+/**
+ * Postgres data exceptions (SQLSTATE class 22: a NUL byte in text, a malformed uuid or number) that
+ * Prisma passes through as a generic database error: the value came from the caller.
+ */
+function isDataException(error: { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }): boolean {
+  const code = error.meta?.driverAdapterError?.cause?.originalCode;
+  return typeof code === 'string' && code.startsWith('22');
+}
+
+/**
+ * Errors that mean "the database is busy or away for a moment", not "this request is wrong": the
+ * pool or a transaction could not start in time, the server restarts or refuses connections.
+ * They answer 503 with Retry-After, so clients (the Segment SDKs among them) retry.
+ */
+const TRANSIENT_CODES = new Set(['P2024', 'P2028', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET']);
+const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Unable to start a transaction in the given time/i;
+
+function isTransient(error: { code?: string; message?: string; cause?: unknown }): boolean {
+  for (let e: typeof error | undefined = error, depth = 0; e && depth < 4; e = e.cause as typeof error | undefined, depth++) {
+    if ((e.code && TRANSIENT_CODES.has(e.code)) || (e.message && TRANSIENT_MESSAGES.test(e.message))) return true;
+  }
+  return false;
+}
 
 /**
  * The one place errors become HTTP answers. Bad input is a 4xx with a clear message; anything
@@ -36,8 +63,12 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error({ err: exception }, 'unhandled error');
-    void reply.status(body.statusCode).send(body);
+    if (body.statusCode === 503) {
+      this.logger.warn({ err: exception }, 'database unavailable; answered 503');
+      void reply.header('retry-after', '1');
+    } else if (body.statusCode >= 500) this.logger.error({ err: exception }, 'unhandled error');
+    // JSON even where the route had declared another type (a CSV download that failed validation).
+    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 
   private toBody(exception: unknown): ErrorBody {
@@ -55,6 +86,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const prisma = error.code ? PRISMA_CODES[error.code] : undefined;
     if (prisma) return { statusCode: prisma[0], error: HttpStatus[prisma[0]] ?? 'Error', message: prisma[1], ...(error.meta?.target ? { fields: error.meta.target } : {}) };
+    if (isDataException(error as never)) return { statusCode: 400, error: 'Bad Request', message: 'Invalid input value' };
+    if (isTransient(error)) return { statusCode: 503, error: 'Service Unavailable', message: 'Temporarily unavailable; retry shortly' };
     return { statusCode: 500, error: 'Internal Server Error', message: 'Internal error' };
   }
 }
