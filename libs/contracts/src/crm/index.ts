@@ -2,6 +2,7 @@ import { API_KEY_REVOKED_V1 } from './events/api-key-revoked.v1';
 import { CONSENT_CHANGED_V1 } from './events/consent-changed.v1';
 import { CONTACT_CREATED_V1 } from './events/contact-created.v1';
 import { CONTACT_ERASED_V1 } from './events/contact-erased.v1';
+import { CONTACT_ERASED_V2 } from './events/contact-erased.v2';
 import { CONTACT_MERGED_V1 } from './events/contact-merged.v1';
 import { CONTACT_TAGGED_V1 } from './events/contact-tagged.v1';
 import { CONTACT_UNTAGGED_V1 } from './events/contact-untagged.v1';
@@ -15,6 +16,7 @@ export * from './events/api-key-revoked.v1';
 export * from './events/consent-changed.v1';
 export * from './events/contact-created.v1';
 export * from './events/contact-erased.v1';
+export * from './events/contact-erased.v2';
 export * from './events/contact-merged.v1';
 export * from './events/contact-tagged.v1';
 export * from './events/contact-untagged.v1';
@@ -30,6 +32,7 @@ export const CRM_EVENTS = {
   [CONTACT_UPDATED_V1.subject]: CONTACT_UPDATED_V1,
   [CONTACT_MERGED_V1.subject]: CONTACT_MERGED_V1,
   [CONTACT_ERASED_V1.subject]: CONTACT_ERASED_V1,
+  [CONTACT_ERASED_V2.subject]: CONTACT_ERASED_V2,
   [CONSENT_CHANGED_V1.subject]: CONSENT_CHANGED_V1,
   [CONTACT_TAGGED_V1.subject]: CONTACT_TAGGED_V1,
   [CONTACT_UNTAGGED_V1.subject]: CONTACT_UNTAGGED_V1,
