@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSENT_CHANGED_V1, CONTACT_ERASED_V1, CONTACT_TAGGED_V1, IDENTIFY_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, LIST_MEMBERSHIP_CHANGED_V1, OBJECT_RECORD_CHANGED_V1, UNSUBSCRIBE_REQUESTED_V1 } from '@tessera/contracts';
+import { CONSENT_CHANGED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_TAGGED_V1, IDENTIFY_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, LIST_MEMBERSHIP_CHANGED_V1, OBJECT_RECORD_CHANGED_V1, UNSUBSCRIBE_REQUESTED_V1 } from '@tessera/contracts';
 import { eventually, publishAs, startCrm, trackingBase, type CrmHarness } from './helpers';
 
 describe('CRM tags, lists, consent and erasure', () => {
@@ -97,6 +98,35 @@ describe('CRM tags, lists, consent and erasure', () => {
     expect((await h.call('GET', '/v1/contacts/lookup?externalId=gdpr-1')).status).toBe(404);
     await eventually(() => erased.events.find((e) => e.data.contactId === c), 5000, 'erased event');
     erased.stop();
+  });
+
+  it('publishes crm.contact.erased.v2 beside v1 with sha256 hex of every identity, and no identity in clear', async () => {
+    const v1 = h.collect(CONTACT_ERASED_V1.subject);
+    const v2 = h.collect(CONTACT_ERASED_V2.subject);
+    await publishAs(h, 'ingestion', IDENTIFY_RECEIVED_V1.subject, { ...trackingBase({ userId: 'gdpr-2', anonymousId: 'gdpr2-anon-a' }), traits: { email: 'GDPR2@Example.com', phone: '+4915144440002' } });
+    const c = await eventually(async () => (await h.call('GET', '/v1/contacts/lookup?externalId=gdpr-2')).body?.id, 8000, 'profile');
+    await publishAs(h, 'ingestion', IDENTIFY_RECEIVED_V1.subject, { ...trackingBase({ userId: 'gdpr-2', anonymousId: 'gdpr2-anon-b' }), traits: {} });
+    await eventually(async () => (await h.call('GET', '/v1/contacts/lookup?anonymousId=gdpr2-anon-b')).status === 200, 8000, 'second anonymous id linked');
+    expect((await h.call('DELETE', `/v1/contacts/${c}`)).status).toBe(200);
+    const sha = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
+    const event = await eventually(() => v2.events.find((e) => e.data.contactId === c), 5000, 'erased v2 event');
+    expect(event.data).toEqual({
+      contactId: c,
+      erasedAt: expect.any(String),
+      externalIdHashes: [sha('gdpr-2')],
+      anonymousIdHashes: [sha('gdpr2-anon-a'), sha('gdpr2-anon-b')].sort(),
+      emailHashes: [sha('gdpr2@example.com')],
+      phoneHashes: [sha('+4915144440002')],
+    });
+    expect(JSON.stringify(event)).not.toMatch(/gdpr-2|gdpr2-anon|example\.com|4915144440002/i);
+    // Both versions, from the same transaction: same erasure time, same workspace.
+    const old = await eventually(() => v1.events.find((e) => e.data.contactId === c), 5000, 'erased v1 event');
+    expect(old.data.erasedAt).toBe(event.data.erasedAt);
+    // Erasing again changes nothing and publishes nothing more.
+    expect((await h.call('DELETE', `/v1/contacts/${c}`)).status).toBe(200);
+    v1.stop();
+    v2.stop();
+    expect(v2.events.filter((e) => e.data.contactId === c)).toHaveLength(1);
   });
 
   it('keeps custom object records related to contacts, validated against their type', async () => {

@@ -1,6 +1,7 @@
 import { outboxRow, type OutboxRow } from '@tessera/bus';
-import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_MERGED_V1, CONTACT_UPDATED_V1 } from '@tessera/contracts';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_MERGED_V1, CONTACT_UPDATED_V1 } from '@tessera/contracts';
 import type { ContactRow } from './contact-store.repository';
+import type { IdentityHashes } from './erasure.repository';
 
 export const STANDARD_FIELDS = ['externalId', 'email', 'phone', 'timezone', 'locale'] as const;
 export type StandardField = (typeof STANDARD_FIELDS)[number];
@@ -46,8 +47,13 @@ export function mergedEvent(workspaceId: string, winnerId: string, loserId: stri
   return outboxRow('crm', CONTACT_MERGED_V1.subject, { contactId: winnerId, mergedContactId: loserId, mergedAt: at.toISOString() }, { workspaceId, occurredAt: at });
 }
 
-export function erasedEvent(workspaceId: string, contactId: string, at: Date): OutboxRow {
-  return outboxRow('crm', CONTACT_ERASED_V1.subject, { contactId, erasedAt: at.toISOString() }, { workspaceId, occurredAt: at });
+/** The erasure in both versions (v1 until every consumer reads v2; see STYLE.md on contracts). */
+export function erasedEvents(workspaceId: string, contactId: string, at: Date, hashes: IdentityHashes): OutboxRow[] {
+  const erasedAt = at.toISOString();
+  return [
+    outboxRow('crm', CONTACT_ERASED_V1.subject, { contactId, erasedAt }, { workspaceId, occurredAt: at }),
+    outboxRow('crm', CONTACT_ERASED_V2.subject, { contactId, erasedAt, ...hashes }, { workspaceId, occurredAt: at }),
+  ];
 }
 
 /** The row after a change: version bumped, updated now. */

@@ -107,6 +107,11 @@ export class ContactsService {
     const value = key === 'email' ? normalizeEmail(raw) : key === 'phone' ? normalizePhone(raw) : raw;
     if (!value) throw validationFailed([{ path: key, messages: [`${key} is not valid`] }]);
     const kind = ({ externalId: 'external_id', email: 'email', phone: 'phone', anonymousId: 'anonymous_id' } as const)[key];
+    if (kind !== 'phone') {
+      const row = await this.store.lookupLive(this.store.pool, workspaceId, kind, value);
+      if (!row || row.erasedAt || row.mergedInto) throw new NotFoundException('Contact not found');
+      return toView(row, row.tags);
+    }
     const id = await this.store.findIdBy(this.store.pool, workspaceId, kind, value);
     if (!id) throw new NotFoundException('Contact not found');
     return this.get(workspaceId, id);

@@ -1,9 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 
+export interface IdentityHashes {
+  externalIdHashes: string[];
+  anonymousIdHashes: string[];
+  emailHashes: string[];
+  phoneHashes: string[];
+}
+
 /** Deletes what hangs off an erased contact; leaves hashed identities so late events stay dead. */
 @Injectable()
 export class ErasureRepository {
+  /**
+   * sha256 hex of each identity value the contact holds (its own columns and its secondary
+   * identities, merged profiles' included), by kind: what crm.contact.erased.v2 carries.
+   * Read before eraseRelations deletes them.
+   */
+  async identityHashes(c: PoolClient, workspaceId: string, contactId: string): Promise<IdentityHashes> {
+    const { rows } = await c.query<{ kind: string; hash: string }>(
+      `SELECT kind, encode(sha256(convert_to(value, 'UTF8')), 'hex') AS hash FROM (
+         SELECT kind, value FROM contact_identity WHERE workspace_id = $1 AND contact_id = $2 AND kind IN ('external_id', 'anonymous_id', 'email', 'phone')
+         UNION SELECT 'external_id', external_id FROM contact WHERE workspace_id = $1 AND id = $2 AND external_id IS NOT NULL
+         UNION SELECT 'email', email FROM contact WHERE workspace_id = $1 AND id = $2 AND email IS NOT NULL
+         UNION SELECT 'phone', phone FROM contact WHERE workspace_id = $1 AND id = $2 AND phone IS NOT NULL
+       ) i ORDER BY kind, hash`,
+      [workspaceId, contactId],
+    );
+    const of = (kind: string): string[] => rows.filter((r) => r.kind === kind).map((r) => r.hash);
+    return { externalIdHashes: of('external_id'), anonymousIdHashes: of('anonymous_id'), emailHashes: of('email'), phoneHashes: of('phone') };
+  }
+
   async eraseRelations(c: PoolClient, workspaceId: string, contactId: string): Promise<void> {
     const p = [workspaceId, contactId];
     // Keep sha256 of every identity (kind 'erased'), pointing at the tombstone: late bus events

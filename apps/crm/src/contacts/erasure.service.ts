@@ -1,5 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { erasedEvent } from './contact-events';
+import { erasedEvents } from './contact-events';
 import { ContactStore } from './contact-store.repository';
 import { ErasureRepository } from './erasure.repository';
 
@@ -20,10 +20,11 @@ export class ErasureService {
       if (!row) throw new NotFoundException('Contact not found');
       if (row.erasedAt) return { id: row.id, erasedAt: row.erasedAt };
       const at = new Date();
+      const hashes = await this.relations.identityHashes(c, workspaceId, row.id);
       await this.relations.eraseRelations(c, workspaceId, row.id);
       const tombstone = { ...row, externalId: null, email: null, phone: null, timezone: null, locale: null, attributes: {}, attrTs: {}, erasedAt: at, updatedAt: at, version: String(BigInt(row.version) + 1n) };
       await this.store.update(c, [tombstone]);
-      await this.store.outbox(c, [erasedEvent(workspaceId, row.id, at)]);
+      await this.store.outbox(c, erasedEvents(workspaceId, row.id, at, hashes));
       return { id: row.id, erasedAt: at };
     });
   }

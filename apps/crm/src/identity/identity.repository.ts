@@ -25,10 +25,11 @@ export class IdentityRepository {
    * Every identity of the batch in one round trip: hits on contact.external_id and on
    * contact_identity (merge pointers followed), and erasure tombstones by identity hash.
    */
-  async resolve(c: PoolClient, keys: (IdentityKey & { hash: string })[]): Promise<ResolvedIdentity[]> {
+  async resolve(c: PoolClient, keys: IdentityKey[]): Promise<ResolvedIdentity[]> {
     if (!keys.length) return [];
+    // Tombstones are found by sha256 of "kind:value", hashed here in SQL (as erasure writes them).
     const { rows } = await c.query<ResolvedIdentity>(
-      `WITH keys AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(w, k, v, h)),
+      `WITH keys AS (SELECT w, k, v, encode(sha256(convert_to(k || ':' || v, 'UTF8')), 'hex') AS h FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(w, k, v)),
        hits AS (
          SELECT k.w, k.k, k.v, c.id, 1 AS src FROM keys k JOIN contact c ON k.k = 'external_id' AND c.workspace_id = k.w AND c.external_id = k.v
          UNION ALL
@@ -42,7 +43,7 @@ export class IdentityRepository {
          SELECT k.w, k.k, k.v, NULL, NULL, true, c.erased_at, 3 FROM keys k
            JOIN contact_identity i ON i.workspace_id = k.w AND i.kind = 'erased' AND i.value = k.h JOIN contact c ON c.id = i.contact_id
        ) r ORDER BY src`,
-      [keys.map((k) => k.workspaceId), keys.map((k) => k.kind), keys.map((k) => k.value), keys.map((k) => k.hash)],
+      [keys.map((k) => k.workspaceId), keys.map((k) => k.kind), keys.map((k) => k.value)],
     );
     return rows;
   }

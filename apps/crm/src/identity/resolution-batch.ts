@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { OutboxRow } from '@tessera/bus';
 import type { AttributesRepository, AttributeSchema } from '../attributes/attributes.repository';
@@ -30,10 +29,6 @@ const TRAIT_FIELDS: Record<string, StandardField> = { email: 'email', phone: 'ph
 
 function identityKey(workspaceId: string, kind: IdentityKey['kind'], value: string): string {
   return `${workspaceId}|${kind}|${value}`;
-}
-
-export function identityHash(kind: string, value: string): string {
-  return createHash('sha256').update(`${kind}:${value}`).digest('hex');
 }
 
 /** Splits traits into standard fields (validated; bad ones dropped) and custom attributes. */
@@ -71,7 +66,7 @@ export class ResolutionBatch {
   ) {}
 
   async load(keys: IdentityKey[]): Promise<void> {
-    const rows = await this.deps.identities.resolve(this.c, keys.map((k) => ({ ...k, hash: identityHash(k.kind, k.value) })));
+    const rows = await this.deps.identities.resolve(this.c, keys);
     for (const r of rows) {
       const key = `${r.w}|${r.k}|${r.v}`;
       if (r.erased_at) {

@@ -6,6 +6,7 @@ import { RequireScope, WorkspaceId } from '@tessera/service-kit';
 import type { ImportJobRow } from './imports.repository';
 import { ImportsService, type ImportFormat } from './imports.service';
 
+const IMPORT_ROUTE = '/v1/imports';
 const FORMATS: Record<string, ImportFormat> = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson', 'application/ndjson': 'ndjson' };
 
 interface StreamRequest {
@@ -14,7 +15,7 @@ interface StreamRequest {
 }
 
 interface FastifyLike {
-  addContentTypeParser(type: string, fn: (req: unknown, payload: Readable, done: (err: Error | null, body?: unknown) => void) => void): void;
+  addContentTypeParser(type: string, fn: (req: { routeOptions?: { url?: string } }, payload: Readable, done: (err: Error | null, body?: unknown) => void) => void): void;
   hasContentTypeParser(type: string): boolean;
 }
 
@@ -31,7 +32,12 @@ export class ImportsController implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyLike | undefined;
     if (!fastify?.addContentTypeParser) return;
-    for (const type of Object.keys(FORMATS)) if (!fastify.hasContentTypeParser(type)) fastify.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
+    // Only the import route takes these types; elsewhere a stream body would reach JSON validation (a 500).
+    const unsupported = (type: string): Error => Object.assign(new Error(`Unsupported Media Type: ${type}`), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' });
+    for (const type of Object.keys(FORMATS)) {
+      if (fastify.hasContentTypeParser(type)) continue;
+      fastify.addContentTypeParser(type, (req, payload, done) => (req.routeOptions?.url === IMPORT_ROUTE ? done(null, payload) : done(unsupported(type))));
+    }
   }
 
   /** The file is the body (`text/csv` with a header row, or `application/x-ndjson`); answers when it is processed. */

@@ -155,10 +155,8 @@ export class ImportsService {
         updates.push(after);
         events.push(event);
       }
-      await this.store.insert(c, [...created.values()]);
-      await this.store.update(c, updates);
       await this.attributes.insertInferred(c, inferred);
-      await this.store.outbox(c, events);
+      await this.store.writeBatch(c, { inserts: [...created.values()], updates, identities: [], outbox: events });
       await this.imports.progress(c, jobId, done, failed);
     });
   }

@@ -33,10 +33,11 @@ export class WorkspacesService implements OnApplicationBootstrap {
     }
   }
 
-  async createWorkspace(name: string, timezone = 'UTC'): Promise<{ workspace: Workspace; adminKey: ApiKeyPublic & { key: string } }> {
+  /** `timezone` null (sent as JSON null) means the default, as when it is absent. */
+  async createWorkspace(name: string, timezone?: string | null): Promise<{ workspace: Workspace; adminKey: ApiKeyPublic & { key: string } }> {
     const key = generateApiKey();
     const id = uuidv7();
-    await this.create({ id, name, timezone, isDefault: false }, key);
+    await this.create({ id, name, timezone: timezone ?? 'UTC', isDefault: false }, key);
     const workspace = (await this.repository.findWorkspace(id))!;
     const [adminKey] = await this.repository.listKeys(id);
     return { workspace, adminKey: { ...publicKey(adminKey!), key } };
