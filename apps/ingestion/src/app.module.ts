@@ -6,6 +6,7 @@ import type { IngestionConfig } from './config/ingestion.config';
 import { ArchiveModule } from './archive/archive.module';
 import { DatabaseModule } from './database/database.module';
 import { SourcesModule } from './sources/sources.module';
+import { TRACKING_PATHS } from './tracking/tracking-http.service';
 import { TrackingModule } from './tracking/tracking.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -16,6 +17,6 @@ export class IngestionModule {}
 export function ingestionModule(config: IngestionConfig, logger: Logger): DynamicModule {
   return {
     module: IngestionModule,
-    imports: [ServiceKitModule.forRoot({ service: 'ingestion', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, SourcesModule, TrackingModule, WebhooksModule, ArchiveModule],
+    imports: [ServiceKitModule.forRoot({ service: 'ingestion', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), unloggedPaths: TRACKING_PATHS }), DatabaseModule, SourcesModule, TrackingModule, WebhooksModule, ArchiveModule],
   };
 }

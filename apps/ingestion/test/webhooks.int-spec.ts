@@ -155,4 +155,28 @@ describe('Signed inbound webhooks', () => {
     const e = (await stored(EVENT_RECEIVED_V1.subject)).find((x) => x.data.name === 'Ticket Opened')!;
     expect(e.data).toMatchObject({ userId: 'cy@example.com', properties: { priority: 'high' }, timestamp: '2026-11-20T08:00:00.000Z' });
   });
+
+  // Runs last: everything the tests above published is in the stream.
+  it('archives every published event once, statuses and inbound messages included, with its contact key', async () => {
+    const published = await h.stored();
+    const subjects = new Set(published.map((x) => x.subject));
+    expect(subjects).toContain(DELIVERY_STATUS_RECEIVED_V1.subject);
+    expect(subjects).toContain(INBOUND_MESSAGE_RECEIVED_V1.subject);
+    const archived = async (): Promise<{ id: string; subject: string; user_id: string | null; envelope: EventEnvelope }[]> =>
+      (await h.query(`SELECT id, subject, user_id, envelope FROM ingestion.event_archive WHERE subject <> 'webhook.unhandled' ORDER BY id`)).rows;
+    await waitFor(async () => (await archived()).length >= published.length);
+    const rows = await archived();
+    expect(rows.map((r) => r.id)).toEqual(published.map((x) => x.id).sort());
+    for (const row of rows) expect(row.envelope).toEqual(published.find((x) => x.id === row.id));
+    const inbound = rows.find((r) => r.subject === INBOUND_MESSAGE_RECEIVED_V1.subject)!;
+    expect(inbound.user_id).toBe((inbound.envelope.data as { from: string }).from);
+    // The same events again (as a replay publishes them, past JetStream's de-dup window): no second row.
+    await (await h.nc.jetstreamManager()).streams.purge(`${h.namespace}_INGESTION`);
+    const js = h.nc.jetstream();
+    for (const x of published) await js.publish(`${h.namespace}.${x.subject}`, JSON.stringify(x));
+    const marker = { ...published[0]!, id: randomUUID() };
+    await js.publish(`${h.namespace}.${marker.subject}`, JSON.stringify(marker));
+    await waitFor(async () => (await h.query('SELECT 1 FROM ingestion.event_archive WHERE id = $1', [marker.id])).rowCount === 1);
+    expect(await archived()).toHaveLength(published.length + 1);
+  });
 });

@@ -3,15 +3,6 @@ import type { Pool } from 'pg';
 import type { EventEnvelope } from '@tessera/contracts';
 import { PG_POOL } from '@tessera/service-kit';
 
-export interface AcceptedRow {
-  sourceId: string;
-  messageId: string;
-  receivedAt: Date;
-  envelope: EventEnvelope;
-  userId?: string;
-  anonymousId?: string;
-}
-
 export interface ArchivedRow {
   id: string;
   receivedAt: Date;
@@ -19,49 +10,44 @@ export interface ArchivedRow {
   envelope: EventEnvelope;
 }
 
-/** Key of a ledger entry in the sets alreadyReceived returns. */
-export function ledgerKey(sourceId: string, messageId: string): string {
-  return `${sourceId}\n${messageId}`;
-}
-
-/** Hot-path SQL (de-dup ledger and archive), one multi-row statement per request, on the pg pool. */
+/** Hot-path SQL (de-dup lookups and the archive), multi-row statements on the pg pool. */
 @Injectable()
 export class IngestRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Which of these (source, messageId) pairs were already accepted (within the ledger's 48 h). */
-  async alreadyReceived(keys: { sourceId: string; messageId: string }[]): Promise<Set<string>> {
-    if (!keys.length) return new Set();
-    const { rows } = await this.pool.query<{ source_id: string; message_id: string }>(
-      'SELECT r.source_id, r.message_id FROM received_message r JOIN unnest($1::uuid[], $2::text[]) AS k(source_id, message_id) USING (source_id, message_id)',
-      [keys.map((k) => k.sourceId), keys.map((k) => k.messageId)],
-    );
-    return new Set(rows.map((r) => ledgerKey(r.source_id, r.message_id)));
+  /**
+   * Which of these event ids the archive already holds from the last `hours` (the de-dup horizon;
+   * partition pruning keeps the probe to those days). Event ids are derived from (source,
+   * messageId), so this is the messageId de-dup ledger.
+   */
+  async alreadyArchived(ids: string[], hours: number): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM event_archive WHERE id = ANY($1::uuid[]) AND received_at >= now() - make_interval(hours => $2)', [ids, hours]);
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
-   * Records published events in the de-dup ledger and archives those that were new to it, in one
-   * statement: a concurrent retry of the same message cannot archive it twice. Rows travel as one
-   * JSON document (cheaper for pg to send than nine escaped arrays).
+   * Archives published envelopes, given as one JSON document `[{"e": envelope, "t"?: stored ms}]`
+   * (ArchiveWriter passes the bytes from JetStream as they are); the indexed columns are read out
+   * here. A row that is already archived is skipped: by key when the payload has its receivedAt
+   * (redeliveries and replays carry the original), by id otherwise.
    */
-  async recordAccepted(rows: AcceptedRow[]): Promise<number> {
-    if (!rows.length) return 0;
-    const doc = JSON.stringify(
-      rows.map((r) => ({ s: r.sourceId, m: r.messageId, r: r.receivedAt, i: r.envelope.id, w: r.envelope.workspaceId, j: r.envelope.subject, u: r.userId ?? null, a: r.anonymousId ?? null, e: r.envelope })),
-    );
+  async archiveEnvelopes(document: string): Promise<number> {
     const result = await this.pool.query(
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(s uuid, m text, r timestamptz, i uuid, w uuid, j text, u text, a text, e jsonb)
-       ), claimed AS (
-         INSERT INTO received_message (source_id, message_id, created_at)
-         SELECT s, m, r FROM input
-         ON CONFLICT DO NOTHING RETURNING source_id, message_id
-       )
-       INSERT INTO event_archive (id, received_at, workspace_id, source_id, subject, user_id, anonymous_id, envelope)
-       SELECT input.i, input.r, input.w, input.s, input.j, input.u, input.a, input.e
-       FROM input JOIN claimed ON claimed.source_id = input.s AND claimed.message_id = input.m
+      `INSERT INTO event_archive (id, received_at, workspace_id, source_id, subject, user_id, anonymous_id, envelope)
+       SELECT (x.e->>'id')::uuid,
+              COALESCE((x.e->'data'->>'receivedAt')::timestamptz, to_timestamp(x.t / 1000.0)),
+              (x.e->>'workspaceId')::uuid,
+              (x.e->'data'->>'sourceId')::uuid,
+              x.e->>'subject',
+              -- the contact key: a Segment call's userId, an inbound message's sender
+              COALESCE(x.e->'data'->>'userId', x.e->'data'->>'from'),
+              x.e->'data'->>'anonymousId',
+              x.e
+       FROM jsonb_to_recordset($1::jsonb) AS x(t bigint, e jsonb)
+       WHERE x.e->'data' ? 'receivedAt' OR NOT EXISTS (SELECT 1 FROM event_archive a WHERE a.id = (x.e->>'id')::uuid)
        ON CONFLICT DO NOTHING`,
-      [doc],
+      [document],
     );
     return result.rowCount ?? 0;
   }
@@ -74,7 +60,10 @@ export class IngestRepository {
     );
   }
 
-  /** Drops ledger entries older than `hours` (the de-dup horizon is 24 h; 48 h kept for margin). */
+  /**
+   * Empties the former de-dup ledger (`received_message`, replaced by the archive) as its entries
+   * age out; a later release drops the table (expand/contract: the previous release still writes it).
+   */
   async pruneReceived(hours: number): Promise<number> {
     const result = await this.pool.query(`DELETE FROM received_message WHERE created_at < now() - make_interval(hours => $1)`, [hours]);
     return result.rowCount ?? 0;

@@ -7,7 +7,8 @@ import { eventsAccepted, eventsDuplicate, rateLimited } from '../common/metrics'
 import type { IngestionConfig } from '../config/ingestion.config';
 import type { SourceRecord } from '../sources/source';
 import { currentTrace, eventIdFor, fastEnvelope } from './envelopes';
-import { IngestRepository, ledgerKey, type AcceptedRow } from './ingest.repository';
+import { ArchiveWriter } from './archive-writer.service';
+import { IngestRepository } from './ingest.repository';
 import { MicroBatcher } from '../common/micro-batcher';
 
 export const PRODUCER = 'ingestion';
@@ -19,8 +20,6 @@ export interface IngestItem<S extends EventSubject = EventSubject> {
   /** The sender's id for de-dup (Segment messageId, a provider's event id). */
   messageId: string;
   occurredAt: string;
-  userId?: string;
-  anonymousId?: string;
 }
 
 export interface IngestOutcome {
@@ -37,41 +36,48 @@ export class RateLimited extends Error {
   }
 }
 
+/** The archive trails the stream by more than JetStream's de-dup window can cover: 503, retry later. */
+export class ArchiveBehind extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(lagMs: number) {
+    super(`the event archive is ${Math.round(lagMs / 1000)} s behind; retry later`);
+  }
+}
+
+/** The de-dup promise is 24 h; the archive is searched twice as far back for margin. */
+export const DEDUP_HOURS = 48;
 /**
- * The single way events enter Tessera: drop messageIds already accepted, publish the rest to
- * JetStream and await every ack, then record them in the de-dup ledger and the archive. Publishing
- * before recording means a crash in between can only re-publish (same event id: JetStream and
- * consumers drop it), never lose an event the sender was told was stored.
+ * Until ArchiveWriter has written an event, only JetStream's duplicate window (10 minutes on the
+ * INGESTION stream) catches its retries: new events are refused well before the archive trails by that much.
+ */
+export const MAX_ARCHIVE_LAG_MS = 5 * 60_000;
+
+/**
+ * The single way events enter Tessera: drop messageIds the archive already holds, publish the
+ * rest to JetStream and await every ack, then answer. ArchiveWriter, a consumer of the same
+ * stream, archives them afterwards (off the request path); event ids are derived from (source,
+ * messageId), so a retry is a duplicate to the archive lookup, to JetStream (Nats-Msg-Id) while
+ * the archive has not caught up, and to every consumer.
  */
 @Injectable()
 export class IngestService {
   private readonly sourceLimits: KeyedRateLimiter;
   private readonly workspaceLimits: KeyedRateLimiter;
-  // Concurrent requests share one ledger lookup and one ledger+archive insert (one commit).
-  private readonly lookups: MicroBatcher<{ sourceId: string; messageId: string }[], Set<string>>;
-  private readonly records: MicroBatcher<AcceptedRow[], number>;
-  // Publishes of concurrent requests go out together: fewer socket writes per event (syscalls are dear here).
-  private readonly publishes: MicroBatcher<EventEnvelope[], undefined>;
+  // Concurrent requests share one archive lookup (one query for many requests under load).
+  private readonly lookups: MicroBatcher<string[], Set<string>>;
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: JetStreamBus,
     private readonly repository: IngestRepository,
+    private readonly archive: ArchiveWriter,
     @Inject(SERVICE_CONFIG) config: IngestionConfig,
   ) {
     this.sourceLimits = new KeyedRateLimiter(config.RATE_LIMIT_SOURCE_EVENTS_PER_SECOND, config.RATE_LIMIT_SOURCE_BURST);
     this.workspaceLimits = new KeyedRateLimiter(config.RATE_LIMIT_WORKSPACE_EVENTS_PER_SECOND, config.RATE_LIMIT_WORKSPACE_BURST);
     this.lookups = new MicroBatcher(async (groups) => {
-      const seen = await this.repository.alreadyReceived(groups.flat());
+      const seen = await this.repository.alreadyArchived(groups.flat(), DEDUP_HOURS);
       return groups.map(() => seen);
-    }, 2, 200);
-    this.publishes = new MicroBatcher(async (groups) => {
-      await this.bus.publishEnvelopes(groups.flat());
-      return groups.map(() => undefined);
-    }, 2, 200);
-    this.records = new MicroBatcher(async (groups) => {
-      await this.repository.recordAccepted(groups.flat());
-      return groups.map((g) => g.length);
-    }, 2, 200);
+    }, 3, 200);
   }
 
   /** Throws RateLimited when the source or its workspace is over its per-replica budget. */
@@ -88,20 +94,24 @@ export class IngestService {
     }
   }
 
-  async ingest(source: SourceRecord, items: IngestItem[], receivedAt: Date): Promise<IngestOutcome> {
+  async ingest(source: SourceRecord, items: IngestItem[]): Promise<IngestOutcome> {
     if (!items.length) return { accepted: 0, duplicates: 0 };
-    const seen = await this.lookups.submit(items.map((i) => ({ sourceId: source.id, messageId: i.messageId })));
-    const fresh = items.filter((i) => !seen.has(ledgerKey(source.id, i.messageId)));
+    const lag = this.archive.lagMs();
+    if (lag > MAX_ARCHIVE_LAG_MS) throw new ArchiveBehind(lag);
+    const ids = items.map((i) => eventIdFor(source.id, i.messageId));
+    const seen = await this.lookups.submit(ids);
     const trace = currentTrace();
-    const envelopes: EventEnvelope[] = fresh.map((item) =>
-      fastEnvelope(PRODUCER, { subject: item.subject, data: item.data, workspaceId: source.workspaceId, id: eventIdFor(source.id, item.messageId), occurredAt: item.occurredAt }, trace),
-    );
-    if (envelopes.length) await this.publishes.submit(envelopes);
-    if (fresh.length) await this.records.submit(fresh.map((item, i) => ({ sourceId: source.id, messageId: item.messageId, receivedAt, envelope: envelopes[i]!, userId: item.userId, anonymousId: item.anonymousId })));
+    const envelopes: EventEnvelope[] = [];
+    items.forEach((item, i) => {
+      if (seen.has(ids[i]!)) return;
+      envelopes.push(fastEnvelope(PRODUCER, { subject: item.subject, data: item.data, workspaceId: source.workspaceId, id: ids[i]!, occurredAt: item.occurredAt }, trace));
+    });
+    // Stored (acked) by JetStream before the caller answers; ArchiveWriter archives them from there.
+    await this.bus.publishEnvelopes(envelopes);
     const bySubject = new Map<string, number>();
     for (const e of envelopes) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + 1);
     for (const [subject, n] of bySubject) eventsAccepted.inc({ subject }, n);
-    if (items.length > fresh.length) eventsDuplicate.inc(items.length - fresh.length);
-    return { accepted: fresh.length, duplicates: items.length - fresh.length };
+    if (items.length > envelopes.length) eventsDuplicate.inc(items.length - envelopes.length);
+    return { accepted: envelopes.length, duplicates: items.length - envelopes.length };
   }
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { v5 as uuidv5 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { eventDefinition, validateContract } from '@tessera/contracts';
 import { checkedEnvelope, eventIdFor, fastEnvelope } from './envelopes';
@@ -58,6 +59,12 @@ describe('normaliseCall', () => {
   it('gives stable event ids per (source, messageId)', () => {
     expect(eventIdFor(SOURCE, 'm')).toBe(eventIdFor(SOURCE, 'm'));
     expect(eventIdFor(SOURCE, 'm')).not.toBe(eventIdFor(WORKSPACE, 'm'));
+    // Ids already published stay valid: the same RFC 4122 v5 ids the uuid package makes.
+    fc.assert(
+      fc.property(fc.uuid(), fc.string({ unit: 'grapheme', maxLength: 300 }), (source, messageId) => {
+        expect(eventIdFor(source, messageId)).toBe(uuidv5(`${source}\n${messageId}`, '6f1d3c52-7a0e-4b8e-9c51-2d4f0e9a7b13'));
+      }),
+    );
   });
 
   // The hot path skips class-validator: everything it accepts must satisfy the contract, and its

@@ -48,6 +48,8 @@ export interface CallContext {
   batchSentAt?: unknown;
   /** Set by single-call routes (/v1/track...); batch items name their own type. */
   impliedType?: SegmentType;
+  /** receivedAt as ISO 8601, when the caller formatted it once for many calls. */
+  receivedAtIso?: string;
 }
 
 type Result = { ok: true; call: NormalisedCall } | { ok: false; path: string; message: string };
@@ -139,7 +141,7 @@ export function normaliseCall(raw: unknown, ctx: CallContext): Result {
     ...(anonymousId ? { anonymousId } : {}),
     routingKey: (userId ?? anonymousId)!,
     timestamp: correctedTimestamp(ctx.receivedAt, original, sentAt).toISOString(),
-    receivedAt: ctx.receivedAt.toISOString(),
+    receivedAt: ctx.receivedAtIso ?? ctx.receivedAt.toISOString(),
     sourceId: ctx.sourceId,
     // Integrations (per-destination switches) travel in context: the contracts have no field for them.
     context: Object.keys(integrations).length ? { ...context, integrations } : context,
@@ -195,18 +197,21 @@ export function normaliseBatch(items: unknown[], ctx: CallContext): BatchResult 
   const calls: NormalisedCall[] = [];
   const errors: ItemError[] = [];
   const seen = new Set<string>();
+  const shared: CallContext = { ...ctx, receivedAtIso: ctx.receivedAt.toISOString() };
   items.forEach((item, index) => {
     // Depth first: measuring a pathologically deep item with JSON.stringify would overflow the stack.
     if (exceedsDepth(item, MAX_DEPTH)) {
       errors.push({ index, path: '', message: `is nested deeper than ${MAX_DEPTH} levels` });
       return;
     }
-    const bytes = Buffer.byteLength(JSON.stringify(item) ?? '');
+    const json = JSON.stringify(item) ?? '';
+    // A UTF-16 unit is at most 3 UTF-8 bytes: most events are counted without encoding them.
+    const bytes = json.length * 3 <= MAX_EVENT_BYTES ? json.length : Buffer.byteLength(json);
     if (bytes > MAX_EVENT_BYTES) {
       errors.push({ index, path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` });
       return;
     }
-    const result = normaliseCall(item, ctx);
+    const result = normaliseCall(item, shared);
     if (!result.ok) {
       errors.push({ index, path: result.path, message: result.message });
       return;

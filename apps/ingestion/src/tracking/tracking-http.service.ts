@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { eventsRejected } from '../common/metrics';
 import { SourceCacheService } from '../sources/source-cache.service';
 import type { SourceRecord } from '../sources/source';
-import { IngestService, RateLimited, type IngestItem } from './ingest.service';
+import { ArchiveBehind, IngestService, RateLimited, type IngestItem } from './ingest.service';
 import { BadRequest, decodeJsonBody, writeKeyFromAuthorization } from './request-body';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, normaliseBatch, type ItemError, type NormalisedCall, type SegmentType } from './segment-call';
 import { registerRawBodyScope, sendError } from '../common/raw-routes';
@@ -20,6 +20,9 @@ const ROUTES: { paths: string[]; type?: SegmentType }[] = [
   { paths: ['/v1/batch', '/v1/b', '/v1/import'] },
 ];
 
+/** Every tracking path: too hot to log each request (errors are still logged where they happen). */
+export const TRACKING_PATHS = ROUTES.flatMap((r) => r.paths);
+
 /** Body answered to every accepted request; `errors` lists the items that were not kept. */
 export interface TrackingResponse {
   success: true;
@@ -27,8 +30,7 @@ export interface TrackingResponse {
 }
 
 function toItem(call: NormalisedCall): IngestItem {
-  const data = call.data as { userId?: string; anonymousId?: string; timestamp: string };
-  return { subject: call.subject, data: call.data, messageId: call.messageId, occurredAt: data.timestamp, userId: data.userId, anonymousId: data.anonymousId };
+  return { subject: call.subject, data: call.data, messageId: call.messageId, occurredAt: (call.data as { timestamp: string }).timestamp };
 }
 
 /**
@@ -81,10 +83,14 @@ export class TrackingHttpService implements OnModuleInit {
       if (errors.length) eventsRejected.inc({ reason: 'invalid' }, errors.length);
       if (!calls.length) throw new BadRequest(400, type ? 'the event is invalid' : 'no valid event in the batch', { errors });
       this.ingest.checkRate(source, calls.length);
-      await this.ingest.ingest(source, calls.map(toItem), receivedAt);
+      await this.ingest.ingest(source, calls.map(toItem));
       const answer: TrackingResponse = errors.length ? { success: true, errors } : { success: true };
       await reply.code(200).send(answer);
     } catch (error) {
+      if (error instanceof ArchiveBehind) {
+        await reply.code(503).header('retry-after', String(error.retryAfterSeconds)).send({ success: false, statusCode: 503, message: error.message });
+        return;
+      }
       if (error instanceof RateLimited) {
         await reply.code(429).header('retry-after', String(error.retryAfterSeconds)).send({ success: false, statusCode: 429, message: error.message });
         return;

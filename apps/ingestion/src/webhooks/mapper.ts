@@ -27,8 +27,6 @@ export function trackItem(ctx: MapContext, who: Identity, messageId: string, nam
     subject: EVENT_RECEIVED_V1.subject,
     messageId,
     occurredAt: timestamp,
-    userId: who.userId,
-    anonymousId: who.anonymousId,
     data: {
       type: 'track',
       name,
@@ -51,8 +49,6 @@ export function identifyItem(ctx: MapContext, who: Identity, messageId: string, 
     subject: IDENTIFY_RECEIVED_V1.subject,
     messageId,
     occurredAt: timestamp,
-    userId: who.userId,
-    anonymousId: who.anonymousId,
     data: {
       traits,
       messageId,

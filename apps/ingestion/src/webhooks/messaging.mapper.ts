@@ -5,7 +5,7 @@ import type { MapContext, Mapped } from './mapper';
 
 function inbound(ctx: MapContext, messageId: string, data: Omit<InboundMessageReceivedV1, 'receivedAt' | 'sourceId'>, occurredAt: Date): IngestItem {
   const at = Number.isNaN(occurredAt.getTime()) ? ctx.receivedAt : occurredAt;
-  return { subject: INBOUND_MESSAGE_RECEIVED_V1.subject, messageId, occurredAt: at.toISOString(), userId: data.from, data: { ...data, receivedAt: ctx.receivedAt.toISOString(), sourceId: ctx.sourceId } };
+  return { subject: INBOUND_MESSAGE_RECEIVED_V1.subject, messageId, occurredAt: at.toISOString(), data: { ...data, receivedAt: ctx.receivedAt.toISOString(), sourceId: ctx.sourceId } };
 }
 
 function status(ctx: MapContext, messageId: string, data: Omit<DeliveryStatusReceivedV1, 'sourceId'>): IngestItem {

@@ -152,7 +152,7 @@ export class WebhooksHttpService implements OnModuleInit {
     });
     if (valid.length) {
       this.ingest.checkRate(source, valid.length);
-      await this.ingest.ingest(source, valid, receivedAt);
+      await this.ingest.ingest(source, valid);
     }
     if (mapped.unhandled || valid.length < mapped.items.length) {
       const digest = createHash('sha256').update(raw).digest('hex');
