@@ -1,7 +1,12 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { PermanentError } from '@tessera/bus';
 import { PG_POOL } from '@tessera/service-kit';
 import type { Counter, InstanceUpdate } from './fact-mappers';
+import { rollupDeltas, type CountedFact } from './rollup-deltas';
 
 export interface FactRow {
   id: string;
@@ -15,51 +20,51 @@ export interface FactRow {
   instance?: InstanceUpdate;
 }
 
-// Separates metric, dim and value inside unique_actor.scope; stripped from values on the way in.
-const SEP = '\u001f';
-const clean = (s: string): string => s.replaceAll(SEP, ' ');
+/** Per connection: facts are COPYed here, then moved into the partitioned table in one statement. */
+const STAGE_SQL = `CREATE TEMP TABLE IF NOT EXISTS fact_stage (
+  id uuid, workspace_id uuid, subject text, contact_id uuid, actor text, occurred_at timestamptz, data jsonb
+) ON COMMIT DELETE ROWS`;
+
+/** A redelivered event hits (id, occurred_at) and is skipped; only the ids returned are counted. */
+const MOVE_SQL = `
+INSERT INTO fact (id, workspace_id, subject, contact_id, actor, occurred_at, data)
+SELECT id, workspace_id, subject, contact_id, actor, occurred_at, data FROM fact_stage
+ON CONFLICT DO NOTHING
+RETURNING id`;
 
 /**
- * One statement per batch: insert the facts (a redelivered event hits (id, occurred_at) and is
- * skipped), then, for the rows actually inserted only, add distinct actors and bump the hour and
- * local-day rollups (minute rollups only for workspace totals and event names: they are the
- * costliest rows and a per-template minute series is rarely asked for). Atomic, so a retried batch never counts anything twice.
+ * One upsert for the batch's rollup rows, summed in the service (rollup-deltas.ts): day slots are
+ * mapped to the workspace's local day and summed again here. Distinct actors of `unique` counters
+ * go to unique_actor in the same statement, and each one new for its day adds to `uniq:<metric>`.
+ * Rows are upserted in key order, so concurrent batches cannot deadlock.
  */
-const INGEST_SQL = `
-WITH ins AS (
-  INSERT INTO "analytics"."fact" (id, workspace_id, subject, contact_id, actor, occurred_at, data)
-  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::jsonb[])
-  ON CONFLICT DO NOTHING
-  RETURNING id, workspace_id, occurred_at, actor
-), j AS (
-  SELECT ins.workspace_id, ins.occurred_at, ins.actor, c.metric, c.dim, c.value, c.kind, COALESCE(w.timezone, 'UTC') AS tz
-  FROM ins
-  JOIN unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[]) AS c(id, metric, dim, value, kind) ON c.id = ins.id
-  LEFT JOIN workspace_setting w ON w.workspace_id = ins.workspace_id
+const ROLLUP_SQL = `
+WITH d AS (
+  SELECT d.workspace_id, d.grain, d.dim,
+    CASE WHEN d.grain = 'd' THEN date_trunc('day', to_timestamp(d.at) AT TIME ZONE COALESCE(w.timezone, 'UTC')) AT TIME ZONE COALESCE(w.timezone, 'UTC')
+      ELSE to_timestamp(d.at) END AS bucket,
+    d.metric, d.value, d.n
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[], $5::text[], $6::text[], $7::int[]) AS d(workspace_id, grain, dim, at, metric, value, n)
+  LEFT JOIN workspace_setting w ON w.workspace_id = d.workspace_id
 ), u AS (
   INSERT INTO unique_actor (workspace_id, scope, day, actor)
-  SELECT DISTINCT workspace_id, metric || E'\\x1f' || dim || E'\\x1f' || value, (occurred_at AT TIME ZONE tz)::date, actor
-  FROM j WHERE kind = 'unique' AND actor IS NOT NULL
+  SELECT DISTINCT a.workspace_id, a.scope, (to_timestamp(a.at) AT TIME ZONE COALESCE(w.timezone, 'UTC'))::date, a.actor
+  FROM unnest($8::uuid[], $9::text[], $10::float8[], $11::text[]) AS a(workspace_id, scope, at, actor)
+  LEFT JOIN workspace_setting w ON w.workspace_id = a.workspace_id
   ORDER BY 1, 2, 3, 4
   ON CONFLICT DO NOTHING
   RETURNING workspace_id, scope, day
 ), deltas AS (
-  SELECT j.workspace_id, g.grain, j.dim,
-    CASE g.grain WHEN 'm' THEN date_trunc('minute', j.occurred_at) WHEN 'h' THEN date_trunc('hour', j.occurred_at)
-      ELSE date_trunc('day', j.occurred_at AT TIME ZONE j.tz) AT TIME ZONE j.tz END AS bucket,
-    j.metric, j.value
-  FROM j CROSS JOIN LATERAL unnest(CASE WHEN j.kind = 'day' THEN ARRAY['d'] WHEN j.dim IN ('', 'name') THEN ARRAY['m', 'h', 'd'] ELSE ARRAY['h', 'd'] END) AS g(grain)
+  SELECT workspace_id, grain, dim, bucket, metric, value, n FROM d
   UNION ALL
   SELECT u.workspace_id, 'd', split_part(u.scope, E'\\x1f', 2), u.day::timestamp AT TIME ZONE COALESCE(w.timezone, 'UTC'),
-    'uniq:' || split_part(u.scope, E'\\x1f', 1), split_part(u.scope, E'\\x1f', 3)
+    'uniq:' || split_part(u.scope, E'\\x1f', 1), split_part(u.scope, E'\\x1f', 3), 1
   FROM u LEFT JOIN workspace_setting w ON w.workspace_id = u.workspace_id
-), r AS (
-  INSERT INTO rollup AS r (workspace_id, grain, dim, bucket, metric, value, count)
-  SELECT workspace_id, grain, dim, bucket, metric, value, count(*) FROM deltas
-  GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-  ON CONFLICT (workspace_id, grain, dim, bucket, metric, value) DO UPDATE SET count = r.count + EXCLUDED.count
 )
-SELECT id FROM ins`;
+INSERT INTO rollup AS r (workspace_id, grain, dim, bucket, metric, value, count)
+SELECT workspace_id, grain, dim, bucket, metric, value, sum(n) FROM deltas
+GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+ON CONFLICT (workspace_id, grain, dim, bucket, metric, value) DO UPDATE SET count = r.count + EXCLUDED.count`;
 
 const INSTANCE_SQL = `
 INSERT INTO journey_instance AS i (workspace_id, instance_id, journey_id, contact_id, entered_at, variant, goal_at, exited_at)
@@ -73,50 +78,46 @@ ON CONFLICT (workspace_id, instance_id) DO UPDATE SET
 
 const minIso = (a?: string, b?: string): string | undefined => (!a ? b : !b ? a : new Date(a) <= new Date(b) ? a : b);
 
+// COPY's text format: backslash escapes for the four characters that would break a row apart.
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const copyField = (v: string | null): string => (v === null ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]!) : v);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Parsed extends CountedFact {
+  row: FactRow;
+}
+
 @Injectable()
 export class IngestRepository {
+  /** Connections whose session already has the staging table. */
+  private readonly staged = new WeakSet<PoolClient>();
+
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Records a batch; returns how many facts were new (the rest were redeliveries). */
+  /**
+   * Records a batch in one transaction: COPY the facts into a staging table, move them into the
+   * fact table skipping redeliveries, then add only the facts actually inserted to the rollups.
+   * Returns how many facts were new (the rest were redeliveries).
+   */
   async ingest(rows: FactRow[]): Promise<number> {
     if (!rows.length) return 0;
-    const byId = new Map<string, FactRow>();
-    for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row);
-    const facts = [...byId.values()];
-    const counters = facts.flatMap((f) => f.counters.map((k) => [f.id, k.metric, clean(k.dim), clean(k.value), k.kind] as const));
+    const facts = parse(rows);
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const { rows: inserted } = await client.query<{ id: string }>(INGEST_SQL, [
-        facts.map((f) => f.id),
-        facts.map((f) => f.workspaceId),
-        facts.map((f) => f.subject),
-        facts.map((f) => f.contactId),
-        facts.map((f) => f.actor),
-        facts.map((f) => f.occurredAt),
-        facts.map((f) => JSON.stringify(f.data)),
-        counters.map((k) => k[0]),
-        counters.map((k) => k[1]),
-        counters.map((k) => k[2]),
-        counters.map((k) => k[3]),
-        counters.map((k) => k[4]),
-      ]);
-      const fresh = new Set(inserted.map((r) => r.id));
-      const instances = mergeInstances(facts.filter((f) => f.instance && fresh.has(f.id)));
-      if (instances.length) {
-        await client.query(INSTANCE_SQL, [
-          instances.map((i) => i.workspaceId),
-          instances.map((i) => i.instanceId),
-          instances.map((i) => i.journeyId),
-          instances.map((i) => i.contactId),
-          instances.map((i) => i.enteredAt ?? null),
-          instances.map((i) => i.variant ?? null),
-          instances.map((i) => i.goalAt ?? null),
-          instances.map((i) => i.exitedAt ?? null),
-        ]);
+      if (!this.staged.has(client)) {
+        await client.query(STAGE_SQL);
+        this.staged.add(client);
       }
+      await client.query('BEGIN');
+      await pipeline(Readable.from([copyText(facts)]), client.query(copyFrom('COPY fact_stage FROM STDIN')));
+      const { rows: inserted } = await client.query<{ id: string }>(MOVE_SQL);
+      const fresh = inserted.length === facts.length ? facts : onlyIds(facts, inserted);
+      await this.addToRollups(client, fresh);
+      await this.updateInstances(client, fresh);
       await client.query('COMMIT');
-      return fresh.size;
+      return fresh.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -124,18 +125,71 @@ export class IngestRepository {
       client.release();
     }
   }
+
+  private async addToRollups(client: PoolClient, facts: Parsed[]): Promise<void> {
+    const { deltas: d, uniques: u } = rollupDeltas(facts);
+    if (!d.count.length) return;
+    await client.query(ROLLUP_SQL, [d.workspaceId, d.grain, d.dim, d.at, d.metric, d.value, d.count, u.workspaceId, u.scope, u.at, u.actor]);
+  }
+
+  private async updateInstances(client: PoolClient, facts: Parsed[]): Promise<void> {
+    const instances = mergeInstances(facts.filter((f) => f.row.instance));
+    if (!instances.length) return;
+    await client.query(INSTANCE_SQL, [
+      instances.map((i) => i.workspaceId),
+      instances.map((i) => i.instanceId),
+      instances.map((i) => i.journeyId),
+      instances.map((i) => i.contactId),
+      instances.map((i) => i.enteredAt ?? null),
+      instances.map((i) => i.variant ?? null),
+      instances.map((i) => i.goalAt ?? null),
+      instances.map((i) => i.exitedAt ?? null),
+    ]);
+  }
+}
+
+/** One fact per event id (a batch may hold a redelivery of its own event), with its time parsed. */
+function parse(rows: FactRow[]): Parsed[] {
+  const seen = new Set<string>();
+  const out: Parsed[] = [];
+  for (const row of rows) {
+    const id = row.id.toLowerCase();
+    if (seen.has(id)) continue;
+    seen.add(id);
+    // Checked here so that one bad envelope fails for good at once instead of failing its whole batch in Postgres.
+    if (!UUID.test(row.id) || !UUID.test(row.workspaceId)) throw new PermanentError(`envelope id and workspaceId must be UUIDs (event ${JSON.stringify(row.id).slice(0, 60)})`);
+    const at = Date.parse(row.occurredAt);
+    if (Number.isNaN(at)) throw new PermanentError(`envelope.occurredAt of event ${row.id} is not a date: ${JSON.stringify(row.occurredAt).slice(0, 100)}`);
+    out.push({ row, workspaceId: row.workspaceId, at, actor: row.actor, counters: row.counters });
+  }
+  return out;
+}
+
+function copyText(facts: Parsed[]): string {
+  let text = '';
+  for (const { row } of facts) {
+    // id and workspaceId were checked as UUIDs in parse(): nothing to escape.
+    text += `${row.id}\t${row.workspaceId}\t${copyField(row.subject)}\t${copyField(row.contactId)}\t${copyField(row.actor)}\t${copyField(row.occurredAt)}\t${copyField(JSON.stringify(row.data))}\n`;
+  }
+  return text;
+}
+
+function onlyIds(facts: Parsed[], inserted: { id: string }[]): Parsed[] {
+  const fresh = new Set(inserted.map((r) => r.id));
+  // Postgres returns uuids in canonical lower case; the envelope may not have been.
+  return facts.filter((f) => fresh.has(f.row.id.toLowerCase()));
 }
 
 /** One row per instance per batch (an upsert may not touch a row twice in one statement). */
-function mergeInstances(facts: FactRow[]): (InstanceUpdate & { workspaceId: string })[] {
+function mergeInstances(facts: Parsed[]): (InstanceUpdate & { workspaceId: string })[] {
   const merged = new Map<string, InstanceUpdate & { workspaceId: string }>();
-  for (const f of facts) {
-    const i = f.instance!;
-    const key = `${f.workspaceId}/${i.instanceId}`;
+  for (const { row } of facts) {
+    const i = row.instance!;
+    const key = `${row.workspaceId}/${i.instanceId}`;
     const prev = merged.get(key);
     merged.set(key, {
       ...i,
-      workspaceId: f.workspaceId,
+      workspaceId: row.workspaceId,
       enteredAt: minIso(prev?.enteredAt, i.enteredAt),
       goalAt: minIso(prev?.goalAt, i.goalAt),
       exitedAt: minIso(prev?.exitedAt, i.exitedAt),
