@@ -1,7 +1,7 @@
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS, type EventBus } from '@tessera/bus';
-import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, DEFAULT_WORKSPACE_ID, EVENT_RECEIVED_V1, type EventEnvelope } from '@tessera/contracts';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, DEFAULT_WORKSPACE_ID, EVENT_RECEIVED_V1, IDENTIFY_RECEIVED_V1, type EventEnvelope } from '@tessera/contracts';
 import { createTestDatabase, startServiceProcess, startTestService, testBusNamespace, TEST_NATS_URL, type PlatformProcess, type TestDatabase, type TestService } from '@tessera/testing';
 import { segmentationModule } from '../src/app.module';
 import { SegmentationConfig } from '../src/config/segmentation.config';
@@ -156,5 +156,40 @@ describe('segmentation service over HTTP and the bus', () => {
     const key = ((await reader.json()) as { key: string }).key;
     expect((await call('GET', '/v1/segments', undefined, key)).status).toBe(200);
     expect((await call('POST', '/v1/segments', { name: 'x', definition: { version: 1, root: { type: 'tag', tag: 'a' } } }, key)).status).toBe(403);
+  });
+  it("counts a visitor's anonymous events toward the contact an identify links them to", async () => {
+    const viewed = (await call('POST', '/v1/segments', { name: 'viewed twice', definition: { version: 1, root: { type: 'event', event: 'Viewed', count: { operator: 'at_least', value: 2 } } } })).body.id as string;
+    await ready(viewed);
+    const sourceId = '0190c0de-0000-7000-8000-000000000123';
+    const now = (): string => new Date().toISOString();
+    const anonymous = async (anonymousId: string): Promise<void> =>
+      void (await bus.publish(EVENT_RECEIVED_V1.subject, { type: 'track', name: 'Viewed', properties: {}, messageId: `m-${++n}`, anonymousId, routingKey: anonymousId, timestamp: now(), receivedAt: now(), sourceId, context: {} }, { workspaceId: DEFAULT_WORKSPACE_ID }));
+    const identify = async (userId: string, anonymousId: string): Promise<void> =>
+      void (await bus.publish(IDENTIFY_RECEIVED_V1.subject, { traits: {}, messageId: `m-${++n}`, userId, anonymousId, routingKey: userId, timestamp: now(), receivedAt: now(), sourceId, context: {} }, { workspaceId: DEFAULT_WORKSPACE_ID }));
+    // The real CRM also consumes identify calls, so the people here are the CRM's own contacts.
+    const crmContact = async (externalId: string): Promise<string> =>
+      waitFor(async () => {
+        const found = await fetch(`${crm.url}/v1/contacts/lookup?externalId=${externalId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+        return found.ok ? ((await found.json()) as { id: string }).id : undefined;
+      }, `the CRM contact of ${externalId}`);
+    // A known contact: the anonymous views resolve at the identify (or, arriving after it, through
+    // the anonymous id's identity).
+    const created = await fetch(`${crm.url}/v1/contacts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ externalId: 'u-dan' }) });
+    expect(created.status).toBe(201);
+    const DAN = ((await created.json()) as { id: string }).id;
+    await anonymous('anon-dan');
+    await anonymous('anon-dan');
+    await identify('u-dan', 'anon-dan');
+    await change('segmentation.membership.entered.v1', viewed, DAN);
+    // A sign-up: the CRM creates the contact from the same identify, so its contact event may reach
+    // segmentation before or after the link; the views follow the user either way.
+    await anonymous('anon-cy');
+    await anonymous('anon-cy');
+    await identify('u-cy', 'anon-cy');
+    const CY = await crmContact('u-cy');
+    await change('segmentation.membership.entered.v1', viewed, CY);
+    // Later events carrying only the anonymous id resolve to the contact too (no new member, no exit).
+    await anonymous('anon-cy');
+    await waitFor(async () => (await call('GET', `/v1/segments/${viewed}/count`)).body.count === 2 || undefined, 'two members');
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1, validateContract, type EventEnvelope } from '@tessera/contracts';
 import { createPool } from '@tessera/db';
 import { createTestDatabase, type TestDatabase } from '@tessera/testing';
 import type { Clock } from '../src/clock';
@@ -115,6 +116,31 @@ describe('incremental membership equals batch evaluation', () => {
       (r) => `${r.contact_id}:${JSON.stringify(r.reason.branch)}`,
     );
 
+  /**
+   * The membership that the outbox's entered/exited events announce, replayed in commit order: each
+   * event must be valid against its contract and change something (no entry of a member, no exit of
+   * a non-member), so consumers that follow the events hold exactly the stored membership.
+   */
+  const announced = async (segmentId: string): Promise<string[]> => {
+    const { rows } = await pool.query<{ id: string; subject: string; envelope: EventEnvelope<{ segmentId: string; contactId: string }> }>(
+      `SELECT id, subject, envelope FROM segmentation.outbox WHERE envelope -> 'data' ->> 'segmentId' = $1 ORDER BY created_at`,
+      [segmentId],
+    );
+    const members = new Set<string>();
+    for (const { id, subject, envelope: e } of rows) {
+      const contract = subject === MEMBERSHIP_ENTERED_V1.subject ? MEMBERSHIP_ENTERED_V1 : MEMBERSHIP_EXITED_V1;
+      expect(validateContract(contract.payload, e.data).ok).toBe(true);
+      expect({ id: e.id, subject: e.subject, workspaceId: e.workspaceId, partitionKey: e.partitionKey, producer: e.producer }).toEqual({
+        id, subject, workspaceId: WS, partitionKey: e.data.contactId, producer: 'segmentation',
+      });
+      const entered = subject === MEMBERSHIP_ENTERED_V1.subject;
+      expect({ event: subject, contact: e.data.contactId, wasMember: members.has(e.data.contactId) }).toEqual({ event: subject, contact: e.data.contactId, wasMember: !entered });
+      if (entered) members.add(e.data.contactId);
+      else members.delete(e.data.contactId);
+    }
+    return [...members.keys()].sort();
+  };
+
   const fromScratch = async (def: SegmentDefinition, defs: Record<string, SegmentDefinition>): Promise<string[]> => {
     const q = compileMembership(def, WS, now, (x) => defs[x]);
     const { rows } = await pool.query<{ contact_id: string; branch: number | null }>(`SELECT * FROM (${q.sql}) s ORDER BY contact_id`, q.params);
@@ -139,6 +165,8 @@ describe('incremental membership equals batch evaluation', () => {
           await apply(op, gone);
           expect({ step: i, members: await stored(SEG_A) }).toEqual({ step: i, members: await fromScratch(defA, defs) });
           expect({ step: i, members: await stored(SEG_B) }).toEqual({ step: i, members: await fromScratch(defB, defs) });
+          for (const seg of [SEG_A, SEG_B])
+            expect({ step: i, announced: await announced(seg) }).toEqual({ step: i, announced: (await stored(seg)).map((m) => m.split(':')[0]) });
         }
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 20), seed: process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined, endOnFailure: true },

@@ -204,11 +204,15 @@ export interface CompiledQuery {
 export function compileMembership(def: SegmentDefinition, workspaceId: string, now: Date, resolve: SegmentResolver, restrictTo?: string[]): CompiledQuery {
   const b = new SqlBuilder(workspaceId, now, resolve);
   const restrict = restrictTo ? ` AND c.id = ANY(${b.param(restrictTo, 'uuid[]')})` : '';
+  return { sql: membershipSelect(b, def, restrict), params: b.params };
+}
+
+/** The members query on a caller's builder; `restrict` is extra SQL on contact `c` (e.g. ` AND c.id = ANY($3::uuid[])`). */
+export function membershipSelect(b: SqlBuilder, def: SegmentDefinition, restrict: string): string {
   const root = def.root;
   if (root.type === 'or') {
     const branches = root.children.map((n, i) => `WHEN ${compileNode(b, n)} THEN ${i}`).join(' ');
-    const sql = `SELECT contact_id, branch, at FROM (SELECT c.id AS contact_id, CASE ${branches} END AS branch, $2::timestamptz AS at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict}) s WHERE branch IS NOT NULL`;
-    return { sql, params: b.params };
+    return `SELECT contact_id, branch, at FROM (SELECT c.id AS contact_id, CASE ${branches} END AS branch, $2::timestamptz AS at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict}) s WHERE branch IS NOT NULL`;
   }
-  return { sql: `SELECT c.id AS contact_id, NULL::int AS branch, $2::timestamptz AS at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict} AND ${compileNode(b, root)}`, params: b.params };
+  return `SELECT c.id AS contact_id, NULL::int AS branch, $2::timestamptz AS at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict} AND ${compileNode(b, root)}`;
 }

@@ -1,4 +1,4 @@
-import { CONTACT_TZ, SqlBuilder, anniversaryOf, eventRows, localToday, messageRows, type CompiledQuery } from './compile-definition';
+import { CONTACT_TZ, SqlBuilder, anniversaryOf, eventRows, localToday, messageRows } from './compile-definition';
 import type { Duration, SegmentDefinition, SegmentNode, ValueFilter } from './definition.types';
 import type { SegmentResolver } from './validate-definition';
 
@@ -91,14 +91,9 @@ export function isTimeBased(def: SegmentDefinition, resolve: SegmentResolver): b
   return compileNextCheckExpr(new SqlBuilder('00000000-0000-0000-0000-000000000000', new Date(0), resolve), def.root) !== null;
 }
 
-/** (contact_id, next_check_at) for the contacts (all, or `restrictTo`) whose membership may change with time. */
-export function compileNextCheck(def: SegmentDefinition, workspaceId: string, now: Date, resolve: SegmentResolver, restrictTo?: string[]): CompiledQuery | null {
-  const b = new SqlBuilder(workspaceId, now, resolve);
-  const restrict = restrictTo ? ` AND c.id = ANY(${b.param(restrictTo, 'uuid[]')})` : '';
+/** The next-check query on a caller's builder (see membershipSelect); null when time alone never changes membership. */
+export function nextCheckSelect(b: SqlBuilder, def: SegmentDefinition, restrict: string): string | null {
   const expr = compileNextCheckExpr(b, def.root);
   if (!expr) return null;
-  return {
-    sql: `SELECT contact_id, next_check_at FROM (SELECT c.id AS contact_id, ${expr} AS next_check_at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict}) s WHERE next_check_at IS NOT NULL`,
-    params: b.params,
-  };
+  return `SELECT contact_id, next_check_at FROM (SELECT c.id AS contact_id, ${expr} AS next_check_at FROM segmentation.contact c WHERE c.workspace_id = $1::uuid${restrict}) s WHERE next_check_at IS NOT NULL`;
 }

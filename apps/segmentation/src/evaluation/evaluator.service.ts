@@ -18,16 +18,21 @@ export async function reevaluateContacts(client: PoolClient, workspaceId: string
   const contacts = [...new Set(contactIds)].sort();
   const result: EvaluationResult = { segments: 0, entered: 0, exited: 0 };
   if (!contacts.length) return result;
-  const { segments, resolve } = await loadSegments(client, workspaceId);
-  const affected = affectedSegments(segments, keys);
-  if (!affected.length) return result;
+  const { segments } = await loadSegments(client, workspaceId);
+  const candidates = affectedSegments(segments, keys);
+  if (!candidates.length) return result;
   await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [contacts]);
-  await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('segment', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [affected.map((s) => s.id)]);
+  await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('segment', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [candidates.map((s) => s.id)]);
+  // Read the definitions again now that the segments are locked: an edit or deletion that committed
+  // between the first read and the lock must not be overwritten with the old definition.
+  const current = await loadSegments(client, workspaceId);
+  const affected = candidates.flatMap((c) => current.segments.filter((s) => s.id === c.id));
+  const resolve = current.resolve;
   for (const segment of affected) {
     const diff: MembershipDiff = await applyMembership(client, segment, { contacts }, now, resolve);
     result.segments++;
-    result.entered += diff.entered.length;
-    result.exited += diff.exited.length;
+    result.entered += diff.entered;
+    result.exited += diff.exited;
   }
   return result;
 }

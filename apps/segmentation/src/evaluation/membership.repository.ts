@@ -1,8 +1,8 @@
 import type { PoolClient } from 'pg';
 import { MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1 } from '@tessera/contracts';
-import { outboxRow, type OutboxRow } from '@tessera/bus';
-import { compileMembership } from '../definition/compile-definition';
-import { compileNextCheck } from '../definition/compile-next-check';
+import { outboxRow } from '@tessera/bus';
+import { membershipSelect, SqlBuilder } from '../definition/compile-definition';
+import { nextCheckSelect } from '../definition/compile-next-check';
 import type { SegmentDefinition } from '../definition/definition.types';
 import type { SegmentResolver } from '../definition/validate-definition';
 
@@ -20,36 +20,49 @@ export interface SegmentRuntime {
 export type Scope = { contacts: string[] } | { range: [string, string | null] };
 
 export interface MembershipDiff {
-  entered: { contactId: string; reason: Record<string, unknown> }[];
-  exited: string[];
+  entered: number;
+  exited: number;
 }
 
 /** Advisory-lock keys: one namespace per kind, so a segment and a contact never share a key. */
 export const lockKey = (kind: 'segment' | 'contact', id: string): string => `hashtextextended('${kind}:' || ${id}, 0)`;
 
+/** Adds a parameter to a statement and returns its placeholder with a cast, e.g. `$4::uuid`. */
+export type Param = (value: unknown, cast: string) => string;
+
 /**
- * The one evaluator: compiles the definition, restricted to a scope, and turns the result into a
- * membership diff written with its entered/exited events (outbox) and next-check rows, in the
- * caller's transaction. Real-time, time-based and batch evaluation all come through here.
+ * The one evaluator: compiles the definition, restricted to a scope, and applies the membership diff,
+ * its entered/exited events (outbox) and the scope's next-check rows in ONE statement, in the
+ * caller's transaction: one round trip per segment, whatever the number of contacts. Real-time,
+ * time-based and batch evaluation all come through here.
  */
 export async function applyMembership(client: PoolClient, segment: SegmentRuntime, scope: Scope, now: Date, resolve: SegmentResolver): Promise<MembershipDiff> {
-  const restrict = 'contacts' in scope ? scope.contacts : undefined;
-  if (restrict && restrict.length === 0) return { entered: [], exited: [] };
-  const q = compileMembership(segment.definition, segment.workspaceId, now, resolve, restrict);
-  let sql = q.sql;
-  const params = [...q.params];
-  const p = (v: unknown, cast: string): string => `$${params.push(v)}::${cast}`;
-  let scopeSql: string;
-  if ('range' in scope) {
-    const [lo, hi] = [p(scope.range[0], 'uuid'), scope.range[1] ? p(scope.range[1], 'uuid') : null];
-    const upper = (col: string): string => (hi ? ` AND ${col} < ${hi}` : '');
-    sql = `SELECT * FROM (${sql}) r WHERE r.contact_id >= ${lo}${upper('r.contact_id')}`;
-    scopeSql = `m.contact_id >= ${lo}${upper('m.contact_id')}`;
-  } else scopeSql = `m.contact_id = ANY($3::uuid[])`;
+  if ('contacts' in scope && scope.contacts.length === 0) return { entered: 0, exited: 0 };
+  const b = new SqlBuilder(segment.workspaceId, now, resolve);
+  const p: Param = (v, cast) => b.param(v, cast);
+  let inScope: (column: string) => string;
+  if ('contacts' in scope) {
+    const ids = p(scope.contacts, 'uuid[]');
+    inScope = (column) => `${column} = ANY(${ids})`;
+  } else {
+    const lo = p(scope.range[0], 'uuid');
+    const hi = scope.range[1] ? p(scope.range[1], 'uuid') : null;
+    inScope = (column) => `${column} >= ${lo}${hi ? ` AND ${column} < ${hi}` : ''}`;
+  }
+  const members = membershipSelect(b, segment.definition, ` AND ${inScope('c.id')}`);
+  const next = segment.timeBased ? nextCheckSelect(b, segment.definition, ` AND ${inScope('c.id')}`) : null;
   const seg = p(segment.id, 'uuid');
   const ver = p(segment.version, 'int');
-  const { rows } = await client.query<{ kind: 'in' | 'out'; contact_id: string; reason: Record<string, unknown> | null }>(
-    `WITH cur AS MATERIALIZED (${sql}),
+  const nextChecks = next
+    ? `, nxt AS MATERIALIZED (${next}),
+     nxt_del AS (DELETE FROM segmentation.time_check t WHERE t.segment_id = ${seg} AND ${inScope('t.contact_id')} AND NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.contact_id = t.contact_id)),
+     nxt_set AS (
+       INSERT INTO segmentation.time_check (segment_id, contact_id, workspace_id, next_check_at)
+       SELECT ${seg}, contact_id, $1::uuid, next_check_at FROM nxt
+       ON CONFLICT (segment_id, contact_id) DO UPDATE SET next_check_at = EXCLUDED.next_check_at)`
+    : '';
+  const { rows } = await client.query<MembershipDiff>(
+    `WITH cur AS MATERIALIZED (${members}),
      ins AS (
        INSERT INTO segmentation.membership (segment_id, contact_id, workspace_id, entered_at, reason, segment_version)
        SELECT ${seg}, contact_id, $1::uuid, $2::timestamptz, jsonb_build_object('branch', COALESCE(to_jsonb(branch), '"all"')), ${ver} FROM cur
@@ -57,77 +70,60 @@ export async function applyMembership(client: PoolClient, segment: SegmentRuntim
          WHERE membership.reason IS DISTINCT FROM EXCLUDED.reason OR membership.segment_version <> EXCLUDED.segment_version
        RETURNING contact_id, reason, (xmax = 0) AS inserted),
      del AS (
-       DELETE FROM segmentation.membership m WHERE m.segment_id = ${seg} AND ${scopeSql}
+       DELETE FROM segmentation.membership m WHERE m.segment_id = ${seg} AND ${inScope('m.contact_id')}
          AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.contact_id = m.contact_id)
-       RETURNING m.contact_id)
-     SELECT 'in' AS kind, contact_id, reason FROM ins WHERE inserted
-     UNION ALL SELECT 'out', contact_id, NULL FROM del`,
-    params,
+       RETURNING m.contact_id),
+     changes AS (
+       SELECT 'in' AS kind, ${seg} AS segment_id, contact_id, ${ver} AS segment_version, $1::uuid AS workspace_id, reason FROM ins WHERE inserted
+       UNION ALL SELECT 'out', ${seg}, contact_id, ${ver}, $1::uuid, NULL FROM del),
+     ${membershipEvents(p, 'changes', now)}${nextChecks}
+     SELECT count(*) FILTER (WHERE kind = 'in')::int AS entered, count(*) FILTER (WHERE kind = 'out')::int AS exited FROM changes`,
+    b.params,
   );
-  const diff: MembershipDiff = { entered: [], exited: [] };
-  for (const r of rows) {
-    if (r.kind === 'in') diff.entered.push({ contactId: r.contact_id, reason: r.reason ?? {} });
-    else diff.exited.push(r.contact_id);
-  }
-  await writeEvents(client, segment, diff, now);
-  if (segment.timeBased) await refreshNextChecks(client, segment, scope, now, resolve);
-  return diff;
+  return rows[0] ?? { entered: 0, exited: 0 };
 }
 
-async function refreshNextChecks(client: PoolClient, segment: SegmentRuntime, scope: Scope, now: Date, resolve: SegmentResolver): Promise<void> {
-  const q = compileNextCheck(segment.definition, segment.workspaceId, now, resolve, 'contacts' in scope ? scope.contacts : undefined);
-  if (!q) return;
-  const params = [...q.params];
-  const p = (v: unknown, cast: string): string => `$${params.push(v)}::${cast}`;
-  let sql = q.sql;
-  let scopeSql: string;
-  if ('range' in scope) {
-    const [lo, hi] = [p(scope.range[0], 'uuid'), scope.range[1] ? p(scope.range[1], 'uuid') : null];
-    const upper = (col: string): string => (hi ? ` AND ${col} < ${hi}` : '');
-    sql = `SELECT * FROM (${sql}) r WHERE r.contact_id >= ${lo}${upper('r.contact_id')}`;
-    scopeSql = `t.contact_id >= ${lo}${upper('t.contact_id')}`;
-  } else scopeSql = `t.contact_id = ANY($3::uuid[])`;
-  const seg = p(segment.id, 'uuid');
-  await client.query(
-    `WITH nxt AS MATERIALIZED (${sql}),
-     del AS (DELETE FROM segmentation.time_check t WHERE t.segment_id = ${seg} AND ${scopeSql} AND NOT EXISTS (SELECT 1 FROM nxt WHERE nxt.contact_id = t.contact_id))
-     INSERT INTO segmentation.time_check (segment_id, contact_id, workspace_id, next_check_at)
-     SELECT ${seg}, contact_id, $1::uuid, next_check_at FROM nxt
-     ON CONFLICT (segment_id, contact_id) DO UPDATE SET next_check_at = EXCLUDED.next_check_at`,
-    params,
-  );
-}
+const PLACEHOLDER = '00000000-0000-4000-8000-000000000000';
 
-/** entered/exited events for a diff, into the outbox of the same transaction. */
-export async function writeEvents(client: PoolClient, segment: Pick<SegmentRuntime, 'id' | 'workspaceId' | 'version'>, diff: MembershipDiff, now: Date): Promise<void> {
+/**
+ * CTEs (for a WITH list) that insert into the outbox one entered/exited event per row of CTE
+ * `source` (columns: kind 'in'|'out', segment_id, contact_id, segment_version, workspace_id, reason).
+ * Each envelope is a template built by the bus's `outboxRow` (validated against the contract,
+ * carrying the current trace context) once per statement; SQL rebuilds it per row with
+ * jsonb_build_object (cheaper than patching a jsonb template), the per-row fields from typed columns.
+ */
+export function membershipEvents(p: Param, source: string, now: Date): string {
   const at = now.toISOString();
-  const meta = { workspaceId: segment.workspaceId, occurredAt: at };
-  const rows: OutboxRow[] = [
-    ...diff.entered.map((e) => outboxRow('segmentation', MEMBERSHIP_ENTERED_V1.subject, { segmentId: segment.id, contactId: e.contactId, at, segmentVersion: segment.version, reason: e.reason }, meta)),
-    ...diff.exited.map((contactId) => outboxRow('segmentation', MEMBERSHIP_EXITED_V1.subject, { segmentId: segment.id, contactId, at, segmentVersion: segment.version }, meta)),
-  ];
-  await insertOutbox(client, rows);
-}
-
-export async function insertOutbox(client: PoolClient, rows: OutboxRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 2000) {
-    const chunk = rows.slice(i, i + 2000);
-    await client.query(
-      `INSERT INTO segmentation.outbox (id, subject, envelope, headers) SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::jsonb[])`,
-      [chunk.map((r) => r.id), chunk.map((r) => r.subject), chunk.map((r) => JSON.stringify(r.envelope)), chunk.map((r) => JSON.stringify(r.headers))],
-    );
-  }
+  const meta = { workspaceId: PLACEHOLDER, occurredAt: at };
+  const data = { segmentId: PLACEHOLDER, contactId: PLACEHOLDER, at, segmentVersion: 1 };
+  const entered = outboxRow('segmentation', MEMBERSHIP_ENTERED_V1.subject, { ...data, reason: { branch: 'all' } }, meta);
+  const exited = outboxRow('segmentation', MEMBERSHIP_EXITED_V1.subject, data, meta);
+  const perRow: Record<string, string> = { id: 'x.id', workspaceId: 'x.workspace_id', partitionKey: 'x.contact_id' };
+  const perRowData: Record<string, string> = { segmentId: 'x.segment_id', contactId: 'x.contact_id', segmentVersion: 'x.segment_version', reason: 'x.reason' };
+  const object = (template: object, columns: Record<string, string>): string =>
+    `jsonb_build_object(${Object.entries(template)
+      .map(([key, value]) => `${p(key, 'text')}, ${columns[key] ?? p(JSON.stringify(value), 'jsonb')}`)
+      .join(', ')})`;
+  const envelope = (row: typeof entered): string => object(row.envelope, { ...perRow, data: object(row.envelope.data as object, perRowData) });
+  const byKind = (inSql: string, outSql: string): string => `CASE WHEN x.kind = 'in' THEN ${inSql} ELSE ${outSql} END`;
+  // The id is drawn once per row in a materialized CTE, so the column and the envelope agree.
+  return `event_ids AS MATERIALIZED (SELECT gen_random_uuid() AS id, s.* FROM ${source} s),
+    events AS (INSERT INTO segmentation.outbox (id, subject, envelope, headers)
+      SELECT x.id, ${byKind(p(entered.subject, 'text'), p(exited.subject, 'text'))}, ${byKind(envelope(entered), envelope(exited))},
+        ${byKind(p(JSON.stringify(entered.headers), 'jsonb'), p(JSON.stringify(exited.headers), 'jsonb'))}
+      FROM event_ids x)`;
 }
 
 /** Removes every membership of some contacts (erasure, merged-away profile) and announces the exits. */
-export async function removeContacts(client: PoolClient, contactIds: string[], versions: Map<string, SegmentRuntime>, now: Date): Promise<void> {
-  const { rows } = await client.query<{ segment_id: string; contact_id: string; workspace_id: string; segment_version: number }>(
-    `DELETE FROM segmentation.membership WHERE contact_id = ANY($1::uuid[]) RETURNING segment_id, contact_id, workspace_id, segment_version`,
-    [contactIds],
+export async function removeContacts(client: PoolClient, contactIds: string[], now: Date): Promise<void> {
+  const params: unknown[] = [contactIds];
+  const p: Param = (v, cast) => `$${params.push(v)}::${cast}`;
+  await client.query(
+    `WITH gone AS (DELETE FROM segmentation.membership WHERE contact_id = ANY($1::uuid[]) RETURNING segment_id, contact_id, workspace_id, segment_version),
+     changes AS (SELECT 'out' AS kind, segment_id, contact_id, segment_version, workspace_id, NULL::jsonb AS reason FROM gone),
+     ${membershipEvents(p, 'changes', now)},
+     checks AS (DELETE FROM segmentation.time_check WHERE contact_id = ANY($1::uuid[]))
+     SELECT count(*) FROM changes`,
+    params,
   );
-  await client.query(`DELETE FROM segmentation.time_check WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
-  for (const r of rows) {
-    const seg = versions.get(r.segment_id);
-    await writeEvents(client, { id: r.segment_id, workspaceId: r.workspace_id, version: seg?.version ?? r.segment_version }, { entered: [], exited: [r.contact_id] }, now);
-  }
 }

@@ -9,10 +9,12 @@ import {
   CONTACT_UNTAGGED_V1,
   CONTACT_UPDATED_V1,
   EVENT_RECEIVED_V1,
+  IDENTIFY_RECEIVED_V1,
   LIST_MEMBERSHIP_CHANGED_V1,
   MESSAGE_STATUS_CHANGED_V1,
   OBJECT_RECORD_CHANGED_V1,
 } from '@tessera/contracts';
+import { AnonymousLinkService } from './anonymous-links.service';
 import { ProjectionService, type ContactChange, type Delivery } from './projection.service';
 import type { NewEngagement, NewEvent } from './projection.repository';
 
@@ -33,7 +35,18 @@ function createdAttrs(d: Delivered<typeof CONTACT_CREATED_V1.subject>['data']): 
 /** The projection's inputs: CRM contact events and ingestion's behavioural events, batched. */
 @Injectable()
 export class ProjectionHandlers {
-  constructor(private readonly projection: ProjectionService) {}
+  constructor(
+    private readonly projection: ProjectionService,
+    private readonly anonymousLinks: AnonymousLinkService,
+  ) {}
+
+  /** identify(userId, anonymousId): what the visitor did before signing up becomes the user's. */
+  @OnEvents(IDENTIFY_RECEIVED_V1.subject, { maxSize: 500, maxWaitMs: 50 })
+  async onIdentify(events: Delivered<typeof IDENTIFY_RECEIVED_V1.subject>[]): Promise<void> {
+    await this.anonymousLinks.linked(
+      events.flatMap(({ envelope, data }) => (data.userId && data.anonymousId ? [{ workspaceId: envelope.workspaceId, userId: data.userId, anonymousId: data.anonymousId }] : [])),
+    );
+  }
 
   @OnEvents(EVENT_RECEIVED_V1.subject, { maxSize: 1000, maxWaitMs: 50 })
   async onEvents(events: Delivered<typeof EVENT_RECEIVED_V1.subject>[]): Promise<void> {

@@ -101,6 +101,11 @@ export async function mergeContacts(client: PoolClient, workspaceId: string, sur
 
 /** Erasure: every row about the contact goes, including its events. */
 export async function eraseContact(client: PoolClient, contactId: string): Promise<void> {
+  await client.query(
+    `DELETE FROM segmentation.person_alias al USING segmentation.identity i
+     WHERE i.contact_id = $1::uuid AND al.workspace_id = i.workspace_id AND (al.person_key = i.person_key OR al.alias_key = i.person_key)`,
+    [contactId],
+  );
   for (const table of ['contact_event', 'identity', 'consent', 'contact_tag', 'list_member', 'custom_object', 'message_engagement', 'time_check', 'membership'])
     await client.query(`DELETE FROM segmentation.${table} WHERE contact_id = $1::uuid`, [contactId]);
   await client.query(`DELETE FROM segmentation.contact WHERE id = $1::uuid`, [contactId]);
@@ -116,31 +121,35 @@ export async function setConsent(client: PoolClient, workspaceId: string, contac
   return r.rowCount === 1;
 }
 
+export interface InsertedEvent {
+  id: string;
+  workspaceId: string;
+  /** NULL while the person is not known yet. */
+  contactId: string | null;
+  name: string;
+}
+
 /**
- * Inserts new events (a redelivered id is skipped), resolving the person key to a contact through
- * the identity map. Returns the inserted rows that resolved, for re-evaluation.
+ * Inserts new events (a redelivered id is skipped), resolving the person key (else the other key of
+ * the call) to a contact through the identity map. An anonymous key an identify linked to a user
+ * before the contact existed is stored as the user's key. Returns the inserted rows.
  */
-export async function insertEvents(client: PoolClient, events: NewEvent[]): Promise<{ workspaceId: string; contactId: string; name: string }[]> {
+export async function insertEvents(client: PoolClient, events: NewEvent[]): Promise<InsertedEvent[]> {
   if (!events.length) return [];
-  const { rows } = await client.query<{ workspace_id: string; contact_id: string; name: string }>(
+  // One JSON document for the whole batch: serialised natively, where per-element array parameters cost the client more.
+  const { rows } = await client.query<InsertedEvent>(
     `INSERT INTO segmentation.contact_event (id, workspace_id, contact_id, person_key, name, occurred_at, properties)
-     SELECT x.id, x.ws, COALESCE(i.contact_id, a.contact_id), x.pk, x.name, x.at, x.props
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[]) AS x(id, ws, pk, alt, name, at, props)
-     LEFT JOIN segmentation.identity i ON i.workspace_id = x.ws AND i.person_key = x.pk
+     SELECT x.id, x.ws, COALESCE(i.contact_id, a.contact_id), k.pk, x.name, x.at, x.props
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ws uuid, pk text, alt text, name text, at timestamptz, props jsonb)
+     LEFT JOIN segmentation.person_alias al ON al.workspace_id = x.ws AND al.alias_key = x.pk
+     CROSS JOIN LATERAL (SELECT COALESCE(al.person_key, x.pk) AS pk) k
+     LEFT JOIN segmentation.identity i ON i.workspace_id = x.ws AND i.person_key = k.pk
      LEFT JOIN segmentation.identity a ON a.workspace_id = x.ws AND a.person_key = x.alt
      ON CONFLICT (id) DO NOTHING
-     RETURNING workspace_id, contact_id, name`,
-    [
-      events.map((e) => e.id),
-      events.map((e) => e.workspaceId),
-      events.map((e) => e.personKey),
-      events.map((e) => e.altKey ?? null),
-      events.map((e) => e.name),
-      events.map((e) => e.occurredAt),
-      events.map((e) => JSON.stringify(e.properties)),
-    ],
+     RETURNING id, workspace_id AS "workspaceId", contact_id AS "contactId", name`,
+    [JSON.stringify(events.map((e) => ({ id: e.id, ws: e.workspaceId, pk: e.personKey, alt: e.altKey ?? null, name: e.name, at: e.occurredAt, props: e.properties })))],
   );
-  return rows.filter((r) => r.contact_id !== null).map((r) => ({ workspaceId: r.workspace_id, contactId: r.contact_id, name: r.name }));
+  return rows;
 }
 
 export async function contactWorkspace(client: PoolClient, contactId: string): Promise<string | undefined> {

@@ -37,7 +37,8 @@ export interface Delivery<T> {
   change: T;
 }
 
-const personLock = `SELECT pg_advisory_xact_lock(hashtextextended('person:' || x, 0)) FROM unnest($1::text[]) AS x ORDER BY x`;
+/** Per-person advisory locks (`<workspace>|<person key>`), in a fixed order so two batches never deadlock. */
+export const personLock = `SELECT pg_advisory_xact_lock(hashtextextended('person:' || x, 0)) FROM unnest($1::text[]) AS x ORDER BY x`;
 
 /**
  * Applies bus events to the projection and re-evaluates the affected memberships in the SAME
@@ -56,6 +57,7 @@ export class ProjectionService {
       const inserted = await insertEvents(client, events);
       const byWorkspace = new Map<string, { contacts: string[]; names: Set<string> }>();
       for (const r of inserted) {
+        if (r.contactId === null) continue;
         const w = byWorkspace.get(r.workspaceId) ?? { contacts: [], names: new Set<string>() };
         w.contacts.push(r.contactId);
         w.names.add(`event:${r.name}`);
@@ -95,13 +97,13 @@ export class ProjectionService {
       case 'merge': {
         const workspaceId = (await contactWorkspace(client, c.contactId)) ?? d.workspaceId;
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('contact:' || x, 0)) FROM unnest($1::text[]) AS x ORDER BY x`, [[c.contactId, c.mergedContactId]]);
-        await removeContacts(client, [c.mergedContactId], new Map(), now);
+        await removeContacts(client, [c.mergedContactId], now);
         await mergeContacts(client, workspaceId, c.contactId, c.mergedContactId);
         await reevaluateContacts(client, workspaceId, [c.contactId], '*', now);
         return;
       }
       case 'erase':
-        await removeContacts(client, [c.contactId], new Map(), now);
+        await removeContacts(client, [c.contactId], now);
         await eraseContact(client, c.contactId);
         return;
       case 'consent':

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CLOCK, systemClock } from '../clock';
 import { OutboxKick } from '../evaluation/outbox-kick';
 import { TimeCheckRunner } from '../evaluation/time-check.runner';
+import { AnonymousLinkService } from '../projection/anonymous-links.service';
 import { ProjectionHandlers } from '../projection/projection.handlers';
 import { ProjectionService } from '../projection/projection.service';
 import { BatchService } from './batch.service';
@@ -11,7 +12,7 @@ import { SegmentsService } from './segments.service';
 
 @Module({
   controllers: [SegmentsController],
-  providers: [{ provide: CLOCK, useValue: systemClock }, SegmentsRepository, SegmentsService, BatchService, ProjectionService, ProjectionHandlers, TimeCheckRunner, OutboxKick],
+  providers: [{ provide: CLOCK, useValue: systemClock }, SegmentsRepository, SegmentsService, BatchService, ProjectionService, AnonymousLinkService, ProjectionHandlers, TimeCheckRunner, OutboxKick],
   exports: [BatchService, ProjectionService],
 })
 export class SegmentsModule {}

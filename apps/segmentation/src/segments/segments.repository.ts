@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '@tessera/service-kit';
 import { withTransaction } from '@tessera/db';
 import type { SegmentDefinition } from '../definition/definition.types';
-import { writeEvents } from '../evaluation/membership.repository';
+import { membershipEvents, type Param } from '../evaluation/membership.repository';
 
 export interface SegmentRow {
   id: string;
@@ -85,9 +85,16 @@ export class SegmentsRepository {
       );
       if (!rows[0]) return false;
       await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('segment:' || $1::text, 0))`, [id]);
-      const gone = await client.query<{ contact_id: string }>(`DELETE FROM segmentation.membership WHERE segment_id = $1::uuid RETURNING contact_id`, [id]);
-      await client.query(`DELETE FROM segmentation.time_check WHERE segment_id = $1::uuid`, [id]);
-      await writeEvents(client, { id, workspaceId, version: rows[0].version }, { entered: [], exited: gone.rows.map((r) => r.contact_id) }, now);
+      const params: unknown[] = [id, rows[0].version];
+      const p: Param = (v, cast) => `$${params.push(v)}::${cast}`;
+      await client.query(
+        `WITH gone AS (DELETE FROM segmentation.membership WHERE segment_id = $1::uuid RETURNING contact_id, workspace_id),
+         changes AS (SELECT 'out' AS kind, $1::uuid AS segment_id, contact_id, $2::int AS segment_version, workspace_id, NULL::jsonb AS reason FROM gone),
+         ${membershipEvents(p, 'changes', now)},
+         checks AS (DELETE FROM segmentation.time_check WHERE segment_id = $1::uuid)
+         SELECT count(*) FROM changes`,
+        params,
+      );
       return true;
     });
   }
