@@ -5,7 +5,7 @@ import { MESSAGE_REQUESTED_V1 } from '@tessera/contracts';
 import type { Campaign } from '../generated/prisma/client';
 import { JourneysRepository } from '../journeys/journeys.repository';
 import type { DueTimer } from '../runtime/instance-store.repository';
-import { InstanceStoreRepository } from '../runtime/instance-store.repository';
+import { emptyBatch, InstanceStoreRepository } from '../runtime/instance-store.repository';
 import { JourneyCatalog } from '../runtime/journey-catalog.service';
 import { JOURNEYS_UUID_NS, JourneyRunner, type EntryRequest, type WebhookJob } from '../runtime/journey-runner.service';
 import { TimerPoller } from '../runtime/timer-poller.service';
@@ -130,8 +130,8 @@ export class CampaignsService implements OnModuleInit {
         { workspaceId: campaign.workspace_id, id: uuidv5(`message:${requestId}`, JOURNEYS_UUID_NS) },
       );
     });
-    await this.store.insertOutbox(c, rows);
-    if (!test) await this.store.insertSendLog(c, contactIds.map((contactId) => ({ workspaceId: campaign.workspace_id, contactId, channel: a.channel!, journeyId: null, at: now })));
+    const sends = test ? [] : contactIds.map((contactId) => ({ workspaceId: campaign.workspace_id, contactId, channel: a.channel!, journeyId: null, at: now }));
+    await this.store.writeBatch(c, { ...emptyBatch(), outbox: rows, sends });
     return [];
   }
 }

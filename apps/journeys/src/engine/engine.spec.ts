@@ -135,6 +135,14 @@ describe('advance', () => {
     expect(r2.state.exitReason).toBe('unsubscribed from email');
   });
 
+  it('skips a send on a channel the contact unsubscribed from, records why, and goes on', () => {
+    const def: JourneyDefinition = { trigger: { type: 'api' }, start: 'sms', nodes: { sms: { type: 'send', channel: 'sms', templateId: 't1', next: 'mail' }, mail: { type: 'send', channel: 'email', templateId: 't2' } } };
+    const r = advance(def, initialState({}), { type: 'start' }, ctx('2026-01-01T10:00:00Z', { contact: { attributes: {}, consent: { sms: 'unsubscribed', 'email:newsletter': 'unsubscribed' } } }));
+    expect(r.effects.filter((e) => e.type === 'send').map((e) => (e as { channel: string }).channel)).toEqual(['email']);
+    expect(r.effects.find((e) => e.type === 'step' && e.node === 'sms')).toMatchObject({ outcome: 'skipped', reason: 'contact unsubscribed from sms' });
+    expect(r.state.status).toBe('completed');
+  });
+
   it('retries a failing webhook, stores the response, and uses it in a later condition', () => {
     const def: JourneyDefinition = {
       trigger: { type: 'api' },

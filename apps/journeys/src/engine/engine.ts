@@ -108,6 +108,11 @@ export function advance(def: JourneyDefinition, prior: InstanceState, input: Eng
   const runNode = (id: string, node: JourneyNode, visit: number): NodeOutcome => {
     switch (node.type) {
       case 'send': {
+        // Messaging would refuse it anyway (suppressed); skipping here records why the step sent nothing.
+        if (ctx.contact.consent[node.channel] === 'unsubscribed') {
+          step(id, 'skipped', `contact unsubscribed from ${node.channel}`);
+          return { next: node.next };
+        }
         const quiet = def.quietHours === undefined ? ctx.workspace.quietHours : def.quietHours;
         if (quiet) {
           const until = quietUntil(ctx.now, tz, parseTimeOfDay(quiet.start) ?? 0, parseTimeOfDay(quiet.end) ?? 0);

@@ -1,16 +1,15 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@tessera/service-kit';
 import type { JourneysConfig } from '../config/journeys.config';
 import type { PoolClient } from 'pg';
 import { v5 as uuidv5 } from 'uuid';
-import type { OutboxRow } from '@tessera/bus';
 import { fastOutboxRow as outboxRow } from './fast-outbox';
 import { CONTACT_UPDATE_REQUESTED_V1, CUSTOM_EVENT_PUBLISHED_V1, GOAL_REACHED_V1, INSTANCE_ENTERED_V1, INSTANCE_EXITED_V1, MESSAGE_REQUESTED_V1, STEP_COMPLETED_V1, type InstanceExitedV1 } from '@tessera/contracts';
 import { parseDuration, type JourneyDefinition } from '../engine/definition';
 import { advance } from '../engine/engine';
-import { initialState, type Effect, type EngineInput, type EngineResult } from '../engine/engine.types';
-import { JourneyCatalog } from './journey-catalog.service';
-import { InstanceStoreRepository, type InstanceRow, type InstanceUpdate, type NewInstance, type StepRow, type TimerRow } from './instance-store.repository';
+import { initialState, type Effect, type EngineInput, type EngineResult, type InstanceState } from '../engine/engine.types';
+import { JourneyCatalog, type WorkspaceRules } from './journey-catalog.service';
+import { emptyBatch, InstanceStoreRepository, type InstanceRow, type LoadedContact, type TimerRow, type WriteBatch } from './instance-store.repository';
 
 /** Namespace for deterministic ids (instance ids from trigger ids, envelope ids from request ids). */
 export const JOURNEYS_UUID_NS = '5f0c6c1e-2a3b-4c8d-9e7f-0a1b2c3d4e5f';
@@ -37,6 +36,14 @@ export interface Delivery {
 
 export type WebhookJob = { instanceId: string; effect: Extract<Effect, { type: 'webhook' }> };
 
+interface Job {
+  row: Work['row'];
+  definition: JourneyDefinition;
+  state: InstanceState;
+  input: EngineInput;
+  campaignId?: string;
+}
+
 interface Work {
   row: Pick<InstanceRow, 'id' | 'workspace_id' | 'journey_id' | 'version' | 'contact_id'>;
   result: EngineResult;
@@ -52,8 +59,6 @@ interface Work {
 @Injectable()
 export class JourneyRunner {
   private webhookSink?: (jobs: WebhookJob[]) => void;
-
-  private readonly logger = new Logger(JourneyRunner.name);
 
   constructor(
     private readonly store: InstanceStoreRepository,
@@ -86,47 +91,60 @@ export class JourneyRunner {
     if (hooks.length) this.webhookSink?.(hooks);
   }
 
-  /** Entry rules, instance rows and first steps, in the caller's transaction. */
+  /**
+   * Entry rules, instance rows and first steps, in the caller's transaction. New instances are
+   * advanced before they are written, so each is inserted once with the state its first steps
+   * reached (no insert-then-update of the same row).
+   */
   async enterIn(c: PoolClient, requests: EntryRequest[]): Promise<{ ids: string[]; hooks: WebhookJob[] }> {
     if (!requests.length) return { ids: [], hooks: [] };
     await this.store.lockEntries(c, requests.map((r) => `${r.journeyId}:${r.contactId}`));
-    const stats = await this.store.entryStats(c, requests.map((r) => ({ journeyId: r.journeyId, contactId: r.contactId })));
-    const byPair = new Map(stats.map((s) => [`${s.journey_id}:${s.contact_id}`, { entries: s.entries, last: s.last_entered.getTime() }]));
+    const candidates = requests.map((r) => ({ ...r, id: uuidv5(`${r.journeyId}:${r.triggerId}:${r.contactId}:${r.entryKey}`, JOURNEYS_UUID_NS) }));
+    const stats = await this.store.entryStats(c, candidates.map((r) => ({ journeyId: r.journeyId, contactId: r.contactId })), candidates.map((r) => r.id));
+    const byPair = new Map(stats.map((s) => [`${s.journey_id}:${s.contact_id}`, { entries: s.entries, last: s.last_entered.getTime(), activeKeys: new Set(s.active_keys) }]));
+    const taken = new Set(stats.flatMap((s) => s.existing));
     const now = new Date();
     const accepted: (EntryRequest & { id: string })[] = [];
-    for (const r of requests) {
+    for (const r of candidates) {
+      if (taken.has(r.id)) continue; // a redelivered trigger: this instance exists already
       const key = `${r.journeyId}:${r.contactId}`;
       const st = byPair.get(key);
       const rules = r.definition.entry ?? { mode: 'once_at_a_time' as const };
       if (st) {
         if (rules.mode === 'once') continue;
+        if (st.activeKeys.has(r.entryKey)) continue; // at most one active instance per journey, contact and entry key
         if (rules.mode === 'cooldown' && now.getTime() - st.last < (parseDuration(rules.cooldown) ?? 0)) continue;
         if (rules.maxEntries && st.entries >= rules.maxEntries) continue;
       }
-      const id = uuidv5(`${r.journeyId}:${r.triggerId}:${r.contactId}:${r.entryKey}`, JOURNEYS_UUID_NS);
-      accepted.push({ ...r, id });
-      byPair.set(key, { entries: (st?.entries ?? 0) + 1, last: now.getTime() });
+      accepted.push(r);
+      taken.add(r.id);
+      byPair.set(key, { entries: (st?.entries ?? 0) + 1, last: now.getTime(), activeKeys: new Set([...(st?.activeKeys ?? []), r.entryKey]) });
     }
-    const fresh: NewInstance[] = accepted.map((r) => ({ id: r.id, workspaceId: r.workspaceId, journeyId: r.journeyId, version: r.version, contactId: r.contactId, entryKey: r.entryKey, state: initialState(r.trigger), enteredAt: now }));
-    const inserted = await this.store.insertInstances(c, fresh);
-    const started = accepted.filter((r) => inserted.has(r.id));
-    await this.store.insertOutbox(
-      c,
-      started.map((r) =>
+    if (!accepted.length) return { ids: [], hooks: [] };
+    const batch = emptyBatch();
+    for (const r of accepted) {
+      batch.outbox.push(
         outboxRow(PRODUCER, INSTANCE_ENTERED_V1.subject, { instanceId: r.id, journeyId: r.journeyId, journeyVersion: r.version, contactId: r.contactId, at: now.toISOString(), trigger: r.triggerType, ...(r.campaignId ? { campaignId: r.campaignId } : {}) }, { workspaceId: r.workspaceId }),
-      ),
-    );
-    const hooks = await this.runAndSave(
+      );
+    }
+    const { works, latest, at } = await this.run(
       c,
-      started.map((r) => ({ row: { id: r.id, workspace_id: r.workspaceId, journey_id: r.journeyId, version: r.version, contact_id: r.contactId }, definition: r.definition, state: initialState(r.trigger), input: { type: 'start' as const }, ...(r.campaignId ? { campaignId: r.campaignId } : {}) })),
+      accepted.map((r) => ({ row: { id: r.id, workspace_id: r.workspaceId, journey_id: r.journeyId, version: r.version, contact_id: r.contactId }, definition: r.definition, state: initialState(r.trigger), input: { type: 'start' as const }, ...(r.campaignId ? { campaignId: r.campaignId } : {}) })),
     );
-    return { ids: started.map((r) => r.id), hooks };
+    batch.inserts = accepted.map((r) => ({ id: r.id, workspaceId: r.workspaceId, journeyId: r.journeyId, version: r.version, contactId: r.contactId, entryKey: r.entryKey, state: latest.get(r.id) ?? initialState(r.trigger), enteredAt: now }));
+    const hooks = this.collect(works, at, batch, false);
+    const inserted = await this.store.writeBatch(c, batch);
+    // Entries are serialised per journey and contact (lockEntries) and checked above, so a conflict
+    // means a writer that skipped the lock: roll back and let the input be redelivered.
+    if (inserted !== accepted.length) throw new Error(`journey entry conflict: ${accepted.length - inserted} of ${accepted.length} instances exist already`);
+    return { ids: accepted.map((r) => r.id), hooks };
   }
 
-  async deliverIn(c: PoolClient, items: Delivery[]): Promise<WebhookJob[]> {
+  /** Feeds inputs to locked instances; with `notBefore`, the steps run no earlier than that (timers claimed slightly ahead). */
+  async deliverIn(c: PoolClient, items: Delivery[], notBefore?: Date): Promise<WebhookJob[]> {
     const rows = await this.store.lockInstances(c, [...new Set(items.map((i) => i.instanceId))]);
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const jobs: Parameters<JourneyRunner['runAndSave']>[1] = [];
+    const jobs: Job[] = [];
     for (const item of items) {
       const row = byId.get(item.instanceId);
       if (!row) continue;
@@ -134,27 +152,33 @@ export class JourneyRunner {
       if (!definition) continue;
       jobs.push({ row, definition, state: row.state, input: item.input });
     }
-    return this.runAndSave(c, jobs);
+    if (!jobs.length) return [];
+    const { works, at } = await this.run(c, jobs, notBefore);
+    const batch = emptyBatch();
+    const hooks = this.collect(works, at, batch, true);
+    await this.store.writeBatch(c, batch);
+    return hooks;
   }
 
   /**
    * Runs the engine for each job in order (several inputs for one instance chain through the
-   * latest state) and writes every consequence in the caller's transaction.
+   * latest state), after loading what the steps read: contacts, memberships and recent sends.
    */
-  private async runAndSave(c: PoolClient, jobs: { row: Work['row']; definition: JourneyDefinition; state: InstanceRow['state']; input: EngineInput; campaignId?: string }[]): Promise<WebhookJob[]> {
-    if (!jobs.length) return [];
-    const now = new Date();
+  private async run(c: PoolClient, jobs: Job[], notBefore?: Date): Promise<{ works: Work[]; latest: Map<string, InstanceState>; at: Date }> {
     const byWorkspace = new Map<string, string[]>();
     for (const j of jobs) byWorkspace.set(j.row.workspace_id, [...(byWorkspace.get(j.row.workspace_id) ?? []), j.row.contact_id]);
-    const contacts = new Map<string, Awaited<ReturnType<InstanceStoreRepository['loadContacts']>> extends Map<string, infer V> ? V : never>();
-    const rules = new Map<string, Awaited<ReturnType<JourneyCatalog['workspaceRules']>>>();
+    const contacts = new Map<string, LoadedContact>();
+    const rules = new Map<string, WorkspaceRules>();
     for (const [ws, ids] of byWorkspace) {
       const wsRules = await this.catalog.workspaceRules(ws);
       rules.set(ws, wsRules);
       const windowMs = Math.max(2 * 86_400_000, ...wsRules.frequencyCaps.map((cap) => parseDuration(cap.window) ?? 0));
       for (const [id, v] of await this.store.loadContacts(c, ws, ids, windowMs)) contacts.set(`${ws}:${id}`, v);
     }
-    const latest = new Map<string, InstanceRow['state']>();
+    const wait = notBefore ? notBefore.getTime() - Date.now() : 0;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const now = new Date();
+    const latest = new Map<string, InstanceState>();
     const works: Work[] = [];
     for (const j of jobs) {
       const contact = contacts.get(`${j.row.workspace_id}:${j.row.contact_id}`)!;
@@ -177,22 +201,20 @@ export class JourneyRunner {
       for (const e of result.effects) if (e.type === 'send') contact.sends.push({ channel: e.channel, at: now.toISOString() });
       works.push({ row: j.row, result, ...(campaignId ? { campaignId } : {}) });
     }
-    return this.save(c, works, now);
+    return { works, latest, at: now };
   }
 
-  private async save(c: PoolClient, works: Work[], now: Date): Promise<WebhookJob[]> {
-    const updates = new Map<string, InstanceUpdate>();
-    const steps: StepRow[] = [];
+  /** Turns the engine's effects into rows of `batch` (updates of existing instances when `update`); returns the webhook calls to make after commit. */
+  private collect(works: Work[], now: Date, batch: WriteBatch, update: boolean): WebhookJob[] {
+    const finals = new Map<string, InstanceState>();
     const timers: TimerRow[] = [];
-    const sends: { workspaceId: string; contactId: string; channel: string; journeyId: string | null; at: string }[] = [];
-    const outbox: OutboxRow[] = [];
     const hooks: WebhookJob[] = [];
+    const { steps, sends, outbox } = batch;
+    const at = now.toISOString();
     for (const { row, result, campaignId } of works) {
-      const s = result.state;
-      const ended = s.status !== 'active';
-      updates.set(row.id, { id: row.id, status: s.status, node: s.node, state: s, exitReason: ended ? (s.exitReason ?? null) : null, ended });
+      finals.set(row.id, result.state);
       const meta = { workspaceId: row.workspace_id };
-      const base = { instanceId: row.id, journeyId: row.journey_id, journeyVersion: row.version, contactId: row.contact_id, at: now.toISOString(), ...(campaignId ? { campaignId } : {}) };
+      const base = { instanceId: row.id, journeyId: row.journey_id, journeyVersion: row.version, contactId: row.contact_id, at, ...(campaignId ? { campaignId } : {}) };
       for (const e of result.effects) {
         switch (e.type) {
           case 'step':
@@ -200,7 +222,7 @@ export class JourneyRunner {
             if (this.config.JOURNEYS_STEP_EVENTS !== false) outbox.push(outboxRow(PRODUCER, STEP_COMPLETED_V1.subject, { ...base, stepId: e.node, stepType: e.stepType, outcome: e.outcome, ...(e.reason ? { reason: e.reason.slice(0, 1000) } : {}) }, meta));
             break;
           case 'send':
-            sends.push({ workspaceId: row.workspace_id, contactId: row.contact_id, channel: e.channel, journeyId: row.journey_id, at: now.toISOString() });
+            sends.push({ workspaceId: row.workspace_id, contactId: row.contact_id, channel: e.channel, journeyId: row.journey_id, at });
             outbox.push(
               outboxRow(
                 PRODUCER,
@@ -231,16 +253,15 @@ export class JourneyRunner {
         }
       }
     }
-    const changed = [...updates.keys()];
-    await this.store.updateInstances(c, [...updates.values()]);
-    await this.store.deleteInstanceTimers(c, changed);
+    if (update) {
+      for (const [id, s] of finals) {
+        const ended = s.status !== 'active';
+        batch.updates.push({ id, status: s.status, node: s.node, state: s, exitReason: ended ? (s.exitReason ?? null) : null, ended });
+      }
+      batch.clearTimersOf = [...finals.keys()];
+    }
     // Only the timer for each instance's current wait survives (a chain of steps may schedule and move on).
-    const live = timers.filter((t) => updates.get(t.instanceId!)?.state.waiting?.token === t.token);
-    await this.store.insertTimers(c, live);
-    await this.store.insertSteps(c, steps);
-    await this.store.insertSendLog(c, sends);
-    await this.store.insertOutbox(c, outbox);
-    if (works.length) this.logger.debug({ instances: works.length, events: outbox.length }, 'journey steps committed');
+    batch.timers.push(...timers.filter((t) => finals.get(t.instanceId!)?.waiting?.token === t.token));
     return hooks;
   }
 }

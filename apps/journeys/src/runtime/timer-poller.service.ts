@@ -7,7 +7,17 @@ import { InstanceStoreRepository, type DueTimer } from './instance-store.reposit
 import { JourneyRunner, type WebhookJob } from './journey-runner.service';
 
 const BATCH = 500;
-const IDLE_POLL_MS = 50;
+/** When idle, a worker sleeps until the next timer is nearly due: at least this long (rows another worker holds)... */
+const MIN_IDLE_MS = 5;
+/** ...and at most this long (timers another replica or a new wait adds meanwhile). */
+const MAX_IDLE_MS = 100;
+/**
+ * Timers are claimed this much before they are due: the claim, the instance locks and the reads
+ * happen ahead, and the steps run (and commit) as soon as the batch's last timer is due, so
+ * wake-ups are on time instead of a poll interval plus a batch's processing late. Never early:
+ * the engine runs no earlier than every claimed due time.
+ */
+const LOOKAHEAD_MS = 50;
 
 /** Handlers for timers that are not instance waits (date triggers, campaigns); registered by their modules. */
 export type TimerHandler = (timers: DueTimer[], client: import('pg').PoolClient) => Promise<WebhookJob[]>;
@@ -72,7 +82,7 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
         this.log.warn(`timer batch failed (${failures}): ${(error as Error).message}`);
       }
       if (n >= BATCH || this.stopped) continue;
-      const delay = failures ? Math.min(100 * 2 ** failures, 5000) : IDLE_POLL_MS;
+      const delay = failures ? Math.min(100 * 2 ** failures, 5000) : await this.idleDelay();
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(t);
@@ -85,11 +95,18 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Sleeps until the earliest timer enters the claim window (one index probe instead of a claim transaction every few ms). */
+  private async idleDelay(): Promise<number> {
+    const next = await this.store.nextDueAt().catch(() => null);
+    const until = next ? next.getTime() - LOOKAHEAD_MS - Date.now() : MAX_IDLE_MS;
+    return Math.min(Math.max(until, MIN_IDLE_MS), MAX_IDLE_MS);
+  }
+
   private async batch(): Promise<number> {
     let claimed: DueTimer[] = [];
     try {
       const hooks = await this.store.transaction(async (c) => {
-        claimed = await this.store.claimDueTimers(c, BATCH);
+        claimed = await this.store.claimDueTimers(c, BATCH, LOOKAHEAD_MS);
         return claimed.length ? this.fire(claimed, c) : [];
       });
       this.observe(claimed);
@@ -132,7 +149,10 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
     const held = timers.filter((t) => t.kind === 'instance' && paused.has(t.journey_id ?? ''));
     if (held.length) await this.store.insertTimers(c, held.map((t) => ({ workspaceId: t.workspace_id, kind: 'instance', instanceId: t.instance_id, token: t.token, journeyId: t.journey_id, contactId: t.contact_id, dueAt: new Date(Date.now() + 60_000).toISOString() })));
     const instances = timers.filter((t) => t.kind === 'instance' && t.instance_id && t.token && !paused.has(t.journey_id ?? ''));
-    hooks.push(...(await this.runner.deliverIn(c, instances.map((t) => ({ instanceId: t.instance_id!, input: { type: 'timer' as const, token: t.token! } })))));
+    const notBefore = new Date(Math.max(...timers.map((t) => t.due_at.getTime())));
+    hooks.push(...(await this.runner.deliverIn(c, instances.map((t) => ({ instanceId: t.instance_id!, input: { type: 'timer' as const, token: t.token! } })), notBefore)));
+    const wait = notBefore.getTime() - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     for (const kind of ['date_trigger', 'campaign_start', 'campaign_send'] as const) {
       const list = timers.filter((t) => t.kind === kind);
       const handler = this.handlers.get(kind);
