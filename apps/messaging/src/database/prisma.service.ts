@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { BaseConfig } from '@tessera/config';
-import { schemaConnectionConfig } from '@tessera/db';
+import { prismaClientOptions } from '@tessera/db';
 import { SERVICE_CONFIG } from '@tessera/service-kit';
 import { PrismaClient } from '../generated/prisma/client';
 
@@ -9,7 +8,7 @@ import { PrismaClient } from '../generated/prisma/client';
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(SERVICE_CONFIG) config: BaseConfig) {
-    super({ adapter: new PrismaPg(schemaConnectionConfig(config.DATABASE_URL, 'messaging'), { schema: 'messaging' }) });
+    super(prismaClientOptions(config.DATABASE_URL, 'messaging'));
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -55,6 +55,10 @@ export class MessagesRepository {
     });
   }
 
+  async setLinks(id: string, links: string[]): Promise<void> {
+    await this.prisma.message.update({ where: { id }, data: { links } });
+  }
+
   async hasStatusEvent(messageId: string, status: string, occurredAt?: Date): Promise<boolean> {
     return (await this.prisma.messageStatusEvent.count({ where: { messageId, status, ...(occurredAt ? { occurredAt } : {}) } })) > 0;
   }

@@ -110,6 +110,8 @@ export class SendService {
       return this.finish(message, 'suppressed', 'outside_customer_service_window: only approved templates may be sent 24h after the last inbound message', { templateVersion: template.version, recipient: recipient.address });
     }
     const { outbound, links } = this.toProviderMessage(message, rendered, recipient.address, unsubscribeUrl);
+    // Stored before the vendor call: a recipient (or a mail scanner) may click the moment it lands.
+    if (links?.length) await this.messages.setLinks(message.id, links);
     return this.dispatch(message, outbound, { templateVersion: template.version, recipient: recipient.address, subscriptionGroup: template.subscriptionGroup, links }, finalAttempt, overridden.provider);
   }
 

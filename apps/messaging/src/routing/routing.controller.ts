@@ -35,7 +35,7 @@ export class RoutingController {
 
   @Get('conversations')
   @RequireScope('messaging:read')
-  conversations(@WorkspaceId() workspaceId: string, @Query('queue') queue?: string, @Query('status') status?: string, @Query('contactId') contactId?: string): Promise<Conversation[]> {
+  conversations(@WorkspaceId() workspaceId: string, @Query('queue') queue?: string, @Query('status') status?: string, @Query('contactId', new ParseUUIDPipe({ optional: true })) contactId?: string): Promise<Conversation[]> {
     return this.routing.conversations(workspaceId, { ...(queue ? { queue } : {}), ...(status ? { status } : {}), ...(contactId ? { contactId } : {}) }, 200);
   }
 
