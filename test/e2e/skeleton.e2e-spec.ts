@@ -62,7 +62,7 @@ describe('platform skeleton', () => {
       if (!request) return undefined;
       const trace = all.filter((s) => s.traceId === request.traceId);
       const consumer = trace.find((s) => s.service === 'analytics' && s.name === 'crm.contact.created.v1 process');
-      const insert = trace.find((s) => s.service === 'analytics' && /INSERT INTO "analytics"\."fact"/.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '')));
+      const insert = trace.find((s) => s.service === 'analytics' && /INSERT INTO (?:"analytics"\.)?"?fact"? /.test(String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '')));
       return consumer && insert ? { request, consumer, insert, trace } : undefined;
     }, 'one trace spanning crm and analytics').catch((e: Error) => {
       throw new Error(`${e.message}; spans received: ${JSON.stringify(otlp.spans().filter((s) => !s.name.startsWith('pg')).map((s) => [s.service, s.name, s.traceId.slice(0, 6), s.kind, JSON.stringify(s.attributes).slice(0, 300)]))}`);
