@@ -1,18 +1,26 @@
 // Analytics under load, in one run:
-//  1. the raw limit: Postgres multi-row INSERT (500 rows/statement) of fact-shaped rows into a plain table;
+//  1. the raw limits: Postgres multi-row INSERT (500 rows/statement) and COPY (5,000 rows/statement)
+//     of fact-shaped rows into a plain table, and a bare JetStream pull consumer (explicit acks) reading
+//     the same backlog the service will read;
 //  2. ingestion: N synthetic messaging events published to JetStream while analytics is stopped (a
 //     backlog in a unique namespace), then analytics started; events/s from its first fact until all
-//     N are in facts AND rollups (checked: the day-rollup total equals N);
+//     N are in facts AND rollups (checked: the day-rollup total equals N), and the CPU time per event
+//     of the service process and of its Postgres backends (from /proc: barely moved by other load);
 //  3. a 90-day daily messaging report (HTTP, with the CRM verifying the key) over rollups seeded
 //     directly as 10M facts would leave them (seeding 10M facts would take ~5 min here), p50/p99.
 // Needs a build first: pnpm exec nx run-many -t build. Run: node bench/run.mjs analytics
+// BENCH_NODE_ARGS adds flags to the ingesting analytics process, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import { connect, headers as natsHeaders } from 'nats';
+import { readFileSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { AckPolicy, connect, DeliverPolicy, headers as natsHeaders } from 'nats';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { figure } from '../lib/figures.mjs';
 
 const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
 const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -43,9 +51,9 @@ const get = (port, path) => new Promise((resolve, reject) => {
   }).on('error', reject);
 });
 
-async function start(service, extra = {}) {
+async function start(service, extra = {}, nodeArgs = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [`apps/${service}/dist/main.js`], {
+  const child = spawn(process.execPath, [...nodeArgs, `apps/${service}/dist/main.js`], {
     env: { ...process.env, PORT: String(port), DATABASE_URL: dbUrl, NATS_URL, BUS_NAMESPACE: namespace, LOG_LEVEL: 'warn', MIGRATE_ON_START: 'true', TESSERA_ADMIN_KEY: ADMIN_KEY, ...extra },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -102,6 +110,72 @@ async function rawInsertRate(pool) {
   return rate;
 }
 
+async function rawCopyRate(pool) {
+  await pool.query(`CREATE TABLE bench_raw (id uuid PRIMARY KEY, workspace_id uuid, subject text, contact_id uuid, occurred_at timestamptz, data jsonb)`);
+  const client = await pool.connect();
+  const t0 = performance.now();
+  try {
+    for (let done = 0; done < RAW_ROWS; done += 5000) {
+      const lines = [];
+      for (let k = 0; k < 5000; k++) {
+        const e = envelope(done + k);
+        lines.push(`${e.id}\t${WS}\t${e.subject}\t${e.data.contactId}\t${e.occurredAt}\t${JSON.stringify({ status: e.data.status, channel: e.data.channel })}\n`);
+      }
+      await pipeline(async function* () { yield lines.join(''); }, client.query(copyFrom('COPY bench_raw FROM STDIN')));
+    }
+  } finally {
+    client.release();
+  }
+  const rate = RAW_ROWS / ((performance.now() - t0) / 1000);
+  await pool.query('DROP TABLE bench_raw');
+  return rate;
+}
+
+/** A bare durable pull consumer over the backlog, acking each message: the bus's own ceiling. */
+async function rawConsumeRate(nc, stream, subject) {
+  const jsm = await nc.jetstreamManager();
+  await jsm.consumers.add(stream, { durable_name: 'bench-raw', filter_subject: subject, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 15_000 });
+  const consumer = await nc.jetstream().consumers.get(stream, 'bench-raw');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const messages = await consumer.consume({ max_messages: 10_000 });
+  const decoder = new TextDecoder();
+  // Acks go out in groups, as the bus acks a batch after its handler: one socket write per group.
+  let unacked = [];
+  let n = 0;
+  for await (const m of messages) {
+    JSON.parse(decoder.decode(m.data));
+    unacked.push(m);
+    if (++n % 5000 === 0 || n >= N) {
+      for (const u of unacked) u.ack();
+      unacked = [];
+    }
+    if (n >= N) break;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await jsm.consumers.delete(stream, 'bench-raw');
+  return { rate: n / seconds, cpuUsPerMsg: (cpu.user + cpu.system) / n };
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: 100 on Linux
+/** CPU milliseconds (user + system) a process has used, from /proc. */
+function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0; // gone: its CPU is lost to the figure (the pool keeps busy backends open, so rare)
+  }
+}
+
+/** CPU ms per backend pid of the bench database, except the bench's own connections. */
+async function backendCpu(pool) {
+  const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`);
+  return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)]));
+}
+const backendCpuSince = (before, after) => [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+
 async function seedRollups(pool) {
   // Day and hour rows for 90 days as SEEDED_FACTS message events leave them: 7 statuses x
   // (total + 4 channels + 50 templates + 20 journeys + 10 campaigns), another workspace beside it.
@@ -134,16 +208,20 @@ async function seedRollups(pool) {
 async function main() {
   await admin.connect();
   await admin.query(`CREATE DATABASE "${dbName}"`);
-  const pool = new pg.Pool({ connectionString: dbUrl, max: 2, options: '-c search_path=analytics' });
+  const pool = new pg.Pool({ connectionString: dbUrl, max: 2, options: '-c search_path=analytics', application_name: 'bench' });
+  // DROP DATABASE ... WITH (FORCE) at the end can reach a connection pool.end() is still closing.
+  pool.on('error', (e) => log(`pool: ${e.message}`));
   const nc = await connect({ servers: NATS_URL });
   try {
     const crm = await start('crm');
     let analytics = await start('analytics');
     await stop(analytics.child); // streams and durable consumers now exist: publish a backlog
 
-    log('streams ready; measuring raw INSERT');
+    log('streams ready; measuring raw INSERT and COPY');
     const raw = await rawInsertRate(pool);
     console.log(`raw Postgres multi-row INSERT (500/stmt, plain table): ${Math.round(raw).toLocaleString('en')} rows/s`);
+    const rawCopy = await rawCopyRate(pool);
+    console.log(`raw Postgres COPY (5,000/stmt, plain table):           ${Math.round(rawCopy).toLocaleString('en')} rows/s`);
     log('publishing backlog');
 
     const js = nc.jetstream();
@@ -161,21 +239,32 @@ async function main() {
     const publishRate = N / ((performance.now() - t0) / 1000);
     console.log(`JetStream backlog publish (256 acks in flight):          ${Math.round(publishRate).toLocaleString('en')} events/s`);
 
+    const consumed = await rawConsumeRate(nc, `${namespace}_MESSAGING`, `${namespace}.messaging.message.status_changed.v1`);
+    console.log(`raw JetStream pull consume + JSON.parse + batched acks: ${Math.round(consumed.rate).toLocaleString('en')} events/s (${consumed.cpuUsPerMsg.toFixed(0)} CPU-µs/event in the client)`);
+
     log('starting analytics on the backlog');
-    analytics = await start('analytics');
-    let first = 0;
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    analytics = await start('analytics', {}, nodeArgs);
+    // Measured from the first poll that sees facts to the last, over the facts written in between.
+    let first;
     const deadline = Date.now() + 120_000;
     for (;;) {
       const { rows } = await pool.query('SELECT count(*) AS n FROM fact');
       const n = Number(rows[0].n);
-      if (n > 0 && !first) first = performance.now();
+      if (n > 0 && !first) first = { n, t: performance.now(), cpu: processCpuMs(analytics.child.pid), db: await backendCpu(pool) };
       if (n >= N) break;
       if (Date.now() > deadline) throw new Error(`only ${n} of ${N} facts after 120 s`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 50));
     }
-    const ingestSeconds = (performance.now() - first) / 1000;
+    const ingestSeconds = (performance.now() - first.t) / 1000;
+    const measured = N - first.n;
+    const serviceUs = ((processCpuMs(analytics.child.pid) - first.cpu) * 1000) / measured;
+    const dbUs = (backendCpuSince(first.db, await backendCpu(pool)) * 1000) / measured;
     const { rows: rollupCheck } = await pool.query(`SELECT sum(count) AS n FROM rollup WHERE grain = 'd' AND dim = '' AND workspace_id = $1`, [WS]);
-    console.log(`analytics ingest into partitioned facts + rollups:      ${Math.round(N / ingestSeconds).toLocaleString('en')} events/s (${N.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s; day-rollup total ${rollupCheck[0].n}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
+    console.log(`analytics ingest into partitioned facts + rollups:      ${Math.round(measured / ingestSeconds).toLocaleString('en')} events/s (${measured.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s; day-rollup total ${rollupCheck[0].n} of ${N}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
+    console.log(`  CPU per event: service process ${serviceUs.toFixed(0)} µs, its Postgres backends ${dbUs.toFixed(0)} µs`);
+    figure({ area: 'analytics', name: 'ingest into facts + rollups', value: measured / ingestSeconds, unit: 'events/s', target: { op: '>=', value: 20_000 }, raw: { name: 'Postgres COPY, plain table', value: rawCopy, unit: 'rows/s' } });
+    if (Number(rollupCheck[0].n) !== N) throw new Error(`day-rollup total ${rollupCheck[0].n}, expected ${N}`);
 
     log('seeding rollups');
     await pool.query('DELETE FROM rollup');
@@ -195,6 +284,7 @@ async function main() {
       ms.sort((a, b) => a - b);
       timings[label] = { p50: pct(ms, 50).toFixed(1), p99: pct(ms, 99).toFixed(1) };
       console.log(`90-day daily messaging report (${label}), ${REPORT_RUNS} runs: p50 ${timings[label].p50} ms, p99 ${timings[label].p99} ms`);
+      figure({ area: 'analytics', name: `90-day daily messaging report (${label}), p99`, value: Number(timings[label].p99), unit: 'ms', target: { op: '<=', value: 200 } });
     }
     await stop(analytics.child);
     await stop(crm.child);

@@ -1,8 +1,9 @@
 // Shared by the CRM benchmarks: a scratch database, the built CRM (apps/crm/dist/main.js) on a free
-// port with its own bus namespace, and clean-up. Needs a build first: pnpm exec nx run-many -t build -p @tessera/crm
+// port with its own bus namespace, and clean-up. BENCH_CRM_MAIN runs another build (an A/B comparison),
+// BENCH_PROF=1 writes CPU profiles of the CRM to /tmp/crmprof. Needs a build first: pnpm exec nx run-many -t build -p @tessera/crm
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { connect } from 'nats';
@@ -46,7 +47,7 @@ export async function startCrm(label) {
   await admin.query(`CREATE DATABASE "${dbName}"`);
   const databaseUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).toString();
   const port = await freePort();
-  const launch = () => spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/crmprof'] : []), 'apps/crm/dist/main.js'], {
+  const launch = () => spawn(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/crmprof'] : []), process.env.BENCH_CRM_MAIN || 'apps/crm/dist/main.js'], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, NATS_URL, BUS_NAMESPACE: namespace, TESSERA_ADMIN_KEY: ADMIN_KEY, MIGRATE_ON_START: 'true', LOG_LEVEL: 'warn' },
     stdio: ['ignore', process.env.BENCH_LOG ? openSync(process.env.BENCH_LOG, 'a') : 'ignore', 'inherit'],
@@ -96,6 +97,35 @@ export async function startCrm(label) {
       await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
       await admin.end();
     },
+  };
+}
+
+/** CPU time (user + system) a process has used so far, in µs (Linux, /proc/<pid>/stat). */
+export function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0; // the process ended
+  }
+}
+
+/**
+ * CPU meter for the work of one benchmark phase: the service process plus the Postgres backends
+ * serving its database (client backends only, not autovacuum): figures the shared machine's other
+ * load barely changes, unlike wall time.
+ * Backends are listed at start and end; one that ends in between loses its last slice.
+ */
+export async function cpuMeter(crm) {
+  const backends = async () =>
+    (await crm.db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()")).rows.map((r) => r.pid);
+  const start = new Map((await backends()).map((p) => [p, cpuMicros(p)]));
+  const service0 = cpuMicros(crm.pid);
+  return async () => {
+    const service = cpuMicros(crm.pid) - service0;
+    let postgres = 0;
+    for (const p of new Set([...start.keys(), ...(await backends())])) postgres += cpuMicros(p) - (start.get(p) ?? 0);
+    return { service, postgres };
   };
 }
 

@@ -4,7 +4,9 @@
 // upsert rate (500 rows per statement) measured on the same database in the same run.
 // Run: pnpm exec nx run-many -t build -p @tessera/crm && node bench/run.mjs crm/identify
 import { randomUUID } from 'node:crypto';
-import { startCrm } from './crm-harness.mjs';
+import os from 'node:os';
+import { cpuMeter, startCrm } from './crm-harness.mjs';
+import { figure } from '../lib/figures.mjs';
 
 const EVENTS = Number(process.env.BENCH_IDENTIFY_EVENTS ?? 100_000);
 const USERS = Number(process.env.BENCH_IDENTIFY_USERS ?? 40_000);
@@ -59,6 +61,7 @@ try {
   const published = performance.now();
   await crm.resume();
   const t1 = performance.now();
+  const cpu = await cpuMeter(crm);
   let applied = 0;
   const deadline = Date.now() + 120_000;
   while (applied < EVENTS && Date.now() < deadline) {
@@ -66,10 +69,13 @@ try {
     applied = (await crm.db.query('SELECT count(*)::int AS n FROM crm.processed_event')).rows[0].n;
   }
   const seconds = (performance.now() - t1) / 1000;
+  const used = await cpu();
   const contacts = (await crm.db.query('SELECT count(*)::int AS n FROM crm.contact')).rows[0].n;
   const sample = (await crm.db.query("SELECT attributes FROM crm.contact WHERE external_id = 'user-1'")).rows[0]?.attributes;
   console.log(`raw Postgres multi-row jsonb upsert (500/statement, one connection): ${rawRate.toFixed(0)} rows/s`);
   console.log(`CRM identify events applied (batched consumer, 500/tx, from a full stream): ${(applied / seconds).toFixed(0)} profile updates/s (${applied}/${EVENTS} events in ${seconds.toFixed(1)} s after ready; queueing them took ${((published - t0) / 1000).toFixed(1)} s)`);
+  figure({ area: 'crm', name: 'identify updates applied from the bus', value: applied / seconds, unit: 'updates/s', target: { op: '>=', value: 10_000 }, raw: { name: 'Postgres multi-row jsonb upsert', value: rawRate, unit: 'rows/s' } });
+  console.log(`  CPU per update: CRM process ${(used.service / applied).toFixed(0)} µs, its Postgres backends ${(used.postgres / applied).toFixed(0)} µs (load average ${os.loadavg()[0].toFixed(1)})`);
   console.log(`  ${contacts} contacts for ${USERS} user ids; user-1 now ${JSON.stringify(sample)}`);
   if (applied < EVENTS) process.exitCode = 1;
 } finally {

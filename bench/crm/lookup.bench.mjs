@@ -3,8 +3,10 @@
 // printed beside the same indexed lookup issued straight to Postgres at the same rate.
 // Run: pnpm exec nx run-many -t build -p @tessera/crm && node bench/run.mjs crm/lookup
 import http from 'node:http';
+import os from 'node:os';
 import pg from 'pg';
-import { pct, request, startCrm } from './crm-harness.mjs';
+import { cpuMeter, pct, request, startCrm } from './crm-harness.mjs';
+import { figure } from '../lib/figures.mjs';
 
 const TARGET = Number(process.env.BENCH_LOOKUP_CONTACTS ?? 1_000_000);
 const SEED_SECONDS = Number(process.env.BENCH_SEED_SECONDS ?? 60);
@@ -51,11 +53,13 @@ try {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const pick = (i) => (i * 7919) % seeded;
   await Promise.all(Array.from({ length: 200 }, (_, i) => request(agent, crm.port, 'GET', `/v1/contacts/lookup?externalId=user-${pick(i)}`))); // warm-up
+  const cpu = await cpuMeter(crm);
   const api = await openLoop(async (i) => {
     const q = i % 2 ? `externalId=user-${pick(i)}` : `email=user${pick(i)}%40example.com`;
     const res = await request(agent, crm.port, 'GET', `/v1/contacts/lookup?${q}`);
     return res.status === 200;
   });
+  const used = await cpu();
   const pool = new pg.Pool({ connectionString: crm.databaseUrl, max: 5 });
   const raw = await openLoop(async (i) => {
     const { rows } = await pool.query(i % 2 ? 'SELECT * FROM crm.contact WHERE workspace_id = $1 AND external_id = $2' : 'SELECT * FROM crm.contact WHERE workspace_id = $1 AND email = $2', [
@@ -70,6 +74,9 @@ try {
   console.log(`seeded ${seeded} contacts (server-side INSERT ... SELECT) in ${seedSeconds.toFixed(1)} s${seeded < TARGET ? ` (time budget reached before ${TARGET})` : ''}`);
   console.log(`raw Postgres indexed lookup (pg pool of 5): ${fmt(raw)}`);
   console.log(`GET /v1/contacts/lookup (externalId|email):  ${fmt(api)}`);
+  figure({ area: 'crm', name: `lookup by externalId/email, p99 at ${api.achieved.toFixed(0)} req/s (${seeded.toLocaleString('en')} contacts)`, value: api.p99, unit: 'ms', target: { op: '<=', value: 5 }, raw: { name: 'Postgres indexed lookup p99', value: raw.p99, unit: 'ms' } });
+  const requests = RATE * SECONDS;
+  console.log(`  CPU per lookup: CRM process ${(used.service / requests).toFixed(0)} µs, its Postgres backends ${(used.postgres / requests).toFixed(0)} µs (at ${RATE} req/s: ${((used.service / requests) * RATE / 1e4).toFixed(0)}% of a core for the CRM; load average ${os.loadavg()[0].toFixed(1)})`);
 } finally {
   await crm.stop();
 }

@@ -1,15 +1,18 @@
 // Ingestion's Segment API under load: /v1/batch (100 events of ~1 KB) over several keep-alive
 // connections, events/s accepted AND durably stored in JetStream (checked against the stream), printed
-// beside the raw windowed JetStream publish rate of the same envelopes measured in this run; then
-// single /v1/track latency at a fixed 1,000 req/s (open loop).
+// beside the raw windowed JetStream publish rate of the same envelopes measured in this run, the
+// service's CPU per event, and how long after the run its archive (written off the request path)
+// held every event; then single /v1/track latency at a fixed 1,000 req/s (open loop).
 // Needs a build first: pnpm exec nx run-many -t build. Run: node bench/run.mjs ingestion
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { connect, createInbox, headers as natsHeaders } from 'nats';
 import pg from 'pg';
+import { figure } from '../lib/figures.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
@@ -73,6 +76,13 @@ async function waitReady(port, child) {
   throw new Error('ingestion did not become ready');
 }
 
+// CPU time (user + system) the service process has used so far, in microseconds: barely moved by
+// other load on the machine, so it compares runs where wall-clock rates cannot.
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main() {
@@ -96,11 +106,23 @@ async function main() {
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const counter = new pg.Client(Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).toString());
+  /** Polls the archive until it holds `n` rows; returns when (performance.now()) and the service's CPU then. */
+  const archivedAtLeast = async (n, timeoutMs) => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await counter.query('SELECT count(*)::int AS n FROM ingestion.event_archive');
+      if (rows[0].n >= n) return { at: performance.now(), cpu: cpuMicros(child.pid), rows: rows[0].n };
+      if (performance.now() > deadline) throw new Error(`archive holds ${rows[0].n} rows, expected ${n}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   const nc = await connect({ servers: NATS_URL });
   const jsm = await nc.jetstreamManager();
   const stream = `${namespace}_INGESTION`;
   try {
     await waitReady(port, child);
+    await counter.connect();
 
     // 1. The raw limit: the same ~1 KB envelopes published straight to JetStream, 256 acks in flight.
     const js = nc.jetstream();
@@ -155,9 +177,12 @@ async function main() {
     const sampleBytes = Buffer.byteLength(JSON.stringify(bodies[0][0]));
     // warm-up
     await Promise.all(Array.from({ length: CONNECTIONS }, () => post(agent, port, '/v1/batch', JSON.stringify({ batch: Array.from({ length: BATCH }, (_, i) => event(i)) }))));
+    const warmed = BATCH * CONNECTIONS;
+    await archivedAtLeast(warmed, 60_000);
     await jsm.streams.purge(stream);
     let accepted = 0;
     let failures = 0;
+    const batchCpu0 = cpuMicros(child.pid);
     const stopAt = performance.now() + BATCH_SECONDS * 1000;
     const batchStart = performance.now();
     await Promise.all(
@@ -172,38 +197,12 @@ async function main() {
       }),
     );
     const batchSeconds = (performance.now() - batchStart) / 1000;
+    const batchCpuPerEvent = (cpuMicros(child.pid) - batchCpu0) / accepted;
     const storedCount = (await jsm.streams.info(stream)).state.messages;
-    const archived = await (async () => {
-      const c = new pg.Client(Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).toString());
-      await c.connect();
-      const { rows } = await c.query('SELECT count(*)::int AS n FROM ingestion.event_archive');
-      await c.end();
-      return rows[0].n;
-    })();
-
-    // 2b. The archive's share of the request path: the ledger insert alone vs ledger + archive in
-    //     one statement (what ingestion runs), 100-event batches, sequential, same database.
-    const sql = new pg.Client(Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).toString());
-    await sql.connect();
-    await sql.query('SET search_path = ingestion');
-    const source = (await sql.query('SELECT id FROM source LIMIT 1')).rows[0].id;
-    const docFor = (tag) =>
-      JSON.stringify(bodies[0].map((e, i) => ({ s: source, m: `${tag}-${i}`, r: new Date(), i: randomUUID(), w: '00000000-0000-4000-8000-000000000001', j: 'ingestion.event.received.v1', u: e.userId, a: null, e: { id: randomUUID(), data: e } })));
-    const ROUNDS = 40;
-    let t = performance.now();
-    for (let r = 0; r < ROUNDS; r++) await sql.query('INSERT INTO received_message (source_id, message_id, created_at) SELECT s, m, r FROM jsonb_to_recordset($1::jsonb) AS a(s uuid, m text, r timestamptz) ON CONFLICT DO NOTHING', [docFor(`ledger-${r}`)]);
-    const ledgerMs = (performance.now() - t) / ROUNDS;
-    t = performance.now();
-    for (let r = 0; r < ROUNDS; r++)
-      await sql.query(
-        `WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS a(s uuid, m text, r timestamptz, i uuid, w uuid, j text, u text, a text, e jsonb)),
-         claimed AS (INSERT INTO received_message (source_id, message_id, created_at) SELECT s, m, r FROM input ON CONFLICT DO NOTHING RETURNING source_id, message_id)
-         INSERT INTO event_archive (id, received_at, workspace_id, source_id, subject, user_id, anonymous_id, envelope)
-         SELECT input.i, input.r, input.w, input.s, input.j, input.u, input.a, input.e FROM input JOIN claimed ON claimed.source_id = input.s AND claimed.message_id = input.m`,
-        [docFor(`both-${r}`)],
-      );
-    const bothMs = (performance.now() - t) / ROUNDS;
-    await sql.end();
+    // The archive is written off the request path (a consumer of the stream): time until it holds every event.
+    const archiveDone = await archivedAtLeast(warmed + accepted, 120_000);
+    const archiveLagSeconds = (archiveDone.at - (batchStart + batchSeconds * 1000)) / 1000;
+    const allInCpuPerEvent = (archiveDone.cpu - batchCpu0) / accepted;
 
     // 3. /v1/track at a fixed rate: latency seen by the client.
     // Enough sockets that the client never queues: latency is the server's, as with many real senders.
@@ -211,6 +210,7 @@ async function main() {
     const latencies = [];
     let trackErrors = 0;
     const inflight = [];
+    const trackCpu0 = cpuMicros(child.pid);
     const t0 = performance.now();
     for (let i = 0; i < TRACK_RATE * TRACK_SECONDS; i++) {
       const due = t0 + (i * 1000) / TRACK_RATE;
@@ -225,6 +225,7 @@ async function main() {
       );
     }
     await Promise.all(inflight);
+    const trackCpuPerRequest = (cpuMicros(child.pid) - trackCpu0) / (TRACK_RATE * TRACK_SECONDS);
     const achieved = (TRACK_RATE * TRACK_SECONDS) / ((performance.now() - t0) / 1000);
     latencies.sort((a, b) => a - b);
 
@@ -233,9 +234,13 @@ async function main() {
     console.log(`raw JetStream windowed publish (256 in flight), same payloads: ${rawRate.toFixed(0)} msgs/s`);
     console.log(`core publish + ack inbox, same payloads (lean bus):     ${leanRate.toFixed(0)} msgs/s`);
     console.log(`/v1/batch accepted and stored:                            ${(accepted / batchSeconds).toFixed(0)} events/s (${accepted} events in ${batchSeconds.toFixed(1)} s, ${failures} failed requests)`);
-    console.log(`  in JetStream after the run: ${storedCount} (expected ${accepted}); archived rows: ${archived - BATCH * CONNECTIONS}`);
-    console.log(`per 100-event batch: de-dup ledger insert ${ledgerMs.toFixed(1)} ms, ledger + archive (as served) ${bothMs.toFixed(1)} ms`);
+    figure({ area: 'ingestion', name: '/v1/batch accepted and stored (100 × 1 KB events)', value: accepted / batchSeconds, unit: 'events/s', target: { op: '>=', value: 20_000 }, raw: { name: 'JetStream windowed publish, same payloads', value: rawRate, unit: 'msgs/s' } });
+    console.log(`  service CPU per event (user+system): ${batchCpuPerEvent.toFixed(1)} µs, i.e. at most ${(1e6 / batchCpuPerEvent).toFixed(0)} events/s per core`);
+    console.log(`  in JetStream after the run: ${storedCount} (expected ${accepted}); archived rows: ${archiveDone.rows - warmed}, complete ${archiveLagSeconds.toFixed(1)} s after the last answer`);
+    console.log(`  service CPU per event including its archive write (until the archive was complete): ${allInCpuPerEvent.toFixed(1)} µs`);
     console.log(`/v1/track at ${achieved.toFixed(0)} req/s: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms, ${trackErrors} errors`);
+    figure({ area: 'ingestion', name: `/v1/track p99 at ${achieved.toFixed(0)} req/s (offered 1,000)`, value: pct(latencies, 99), unit: 'ms', target: { op: '<=', value: 50 } });
+    console.log(`  service CPU per /v1/track request (user+system): ${trackCpuPerRequest.toFixed(0)} µs`);
     agent.destroy();
     trackAgent.destroy();
   } finally {
@@ -243,6 +248,7 @@ async function main() {
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
     for await (const s of jsm.streams.list()) if (s.config.name.startsWith(`${namespace}_`)) await jsm.streams.delete(s.config.name);
     await nc.close();
+    await counter.end().catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
     await admin.end();
   }

@@ -8,15 +8,22 @@
 //      - due time). Limit: p99 < 1 s.
 //   3. broadcast: a campaign to a segment of BENCH_SEGMENT (default 20000) members, unthrottled:
 //      messages requested per second as seen on the bus. Raw: windowed JetStream publishes/s.
+// Each figure comes with the CPU time per unit of work of the journeys process and of its Postgres
+// backends (from /proc), which a busy machine changes far less than wall-clock figures.
+// Knobs: BENCH_JOURNEYS_DIST (another build of journeys, e.g. a copy of the previous one for a
+// before/after), BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log"), BENCH_LOG_DIR
+// (keep the services' logs there).
 // Instances, timers, contacts and memberships for 2 and 3 are seeded with SQL (the projections are
 // normally fed by CRM/segmentation events); everything measured runs through the real service.
 // Needs built services: pnpm exec nx run-many -t build (journeys and crm dist).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
+import { figure } from '../lib/figures.mjs';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const ONLY = process.env.BENCH_ONLY ?? '123';
@@ -35,6 +42,35 @@ const url = (db) => Object.assign(new URL(SERVER), { pathname: `/${db}` }).toStr
 const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
+const services = {};
+// CPU time (ms) of a process from /proc (utime + stime, in clock ticks of 10 ms); Linux only.
+const cpuOf = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
+// Postgres backends serving the bench database (their process title names it).
+const pgCpu = () => {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(dbName)) total += cpuOf(d);
+    } catch {
+      // the process ended
+    }
+  }
+  return total;
+};
+const cpuMark = () => ({ journeys: cpuOf(services.journeys.pid), pg: pgCpu() });
+const cpuReport = (label, mark, units) => {
+  const now = cpuMark();
+  const per = (ms) => ((ms * 1000) / units).toFixed(0);
+  console.log(`   CPU per ${label}: journeys process ${per(now.journeys - mark.journeys)} µs, its Postgres backends ${per(now.pg - mark.pg)} µs (${units} ${label}s; journeys ${(now.journeys - mark.journeys) / 1000} s CPU)`);
+};
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -48,14 +84,24 @@ async function freePort() {
 
 async function start(service) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
+  // BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log") profiles the journeys process.
+  const flags = service === 'journeys' && process.env.BENCH_JOURNEYS_NODE_FLAGS ? process.env.BENCH_JOURNEYS_NODE_FLAGS.split(' ') : [];
+  // BENCH_JOURNEYS_DIST runs another build of journeys (e.g. a copy of the previous one, for a before/after).
+  const dist = (service === 'journeys' && process.env.BENCH_JOURNEYS_DIST) || 'dist';
+  const child = spawn(process.execPath, [...flags, join(ROOT, 'apps', service, dist, 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url(dbName), NATS_URL, BUS_NAMESPACE: ns, PORT: String(port), LOG_LEVEL: 'warn', TESSERA_ADMIN_KEY: ADMIN_KEY },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';
   child.stderr.on('data', (c) => (err += c));
+  if (process.env.BENCH_LOG_DIR) {
+    const log = createWriteStream(join(process.env.BENCH_LOG_DIR, `${service}.log`));
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
   procs.push(child);
+  services[service] = child;
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`${service} exited: ${err.slice(-2000)}`);
@@ -132,6 +178,7 @@ try {
     await publishEnvelope('ingestion.event.received.v1', { type: 'track', name: 'Raw Probe', properties: {}, messageId: randomUUID(), routingKey: key, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: randomUUID(), context: {} });
     await sleep(2);
   }
+  const cpu1 = cpuMark();
   const t0 = performance.now();
   const inflight = [];
   for (let i = 0; i < total; i++) {
@@ -150,6 +197,8 @@ try {
   const lat = contacts.filter((c) => seen.has(c)).map((c) => seen.get(c) - sentAt.get(c));
   console.log(`\n1. event -> journeys.message.requested.v1, offered ${offered.toFixed(0)} events/s for ${SECONDS} s, ${lat.length}/${total} messages seen`);
   report('   journeys end to end', lat, 500);
+  figure({ area: 'journeys', name: `event -> message requested, p99 at ${offered.toFixed(0)} events/s`, value: pct(lat, 99), unit: 'ms', target: { op: '<=', value: 500 } });
+  cpuReport('event', cpu1, total);
   const committed = new Map((await db.query(`SELECT contact_id, extract(epoch from updated_at) * 1000 AS at FROM journeys.instance WHERE journey_id = $1`, [j1.id])).rows.map((r) => [r.contact_id, Number(r.at)]));
   report('   of which: event -> step committed (outbox row written)', contacts.filter((c) => committed.has(c)).map((c) => committed.get(c) - sentAt.get(c)));
   report('   raw JetStream publish -> subscriber', raw);
@@ -171,6 +220,7 @@ try {
   );
   await db.query(`INSERT INTO journeys.timer (workspace_id, kind, instance_id, token, journey_id, contact_id, due_at) SELECT $1, 'instance', id, 'w:1:wait:0', $2, contact_id, due FROM bench_t`, [WS, j2.id]);
   const dueByContact = new Map((await db.query(`SELECT contact_id, extract(epoch from due) * 1000 AS due FROM bench_t`)).rows.map((r) => [r.contact_id, Number(r.due)]));
+  const cpu2 = cpuMark();
   const wait2 = startAt - Date.now();
   if (wait2 < 0) console.log(`   (seeding took longer than the lead time: first timers were already ${-wait2} ms due)`);
   await sleep(Math.max(0, wait2) + (TIMERS * 1000) / TIMER_RATE);
@@ -179,7 +229,10 @@ try {
   const e2e = [...dueByContact].filter(([c]) => seen.has(c)).map(([c, due]) => seen.get(c) - due);
   console.log(`\n2. ${TIMERS} wake-ups due at ${TIMER_RATE}/s: ${fire.length} fired, ${e2e.length} messages seen`);
   report('   wake-up lateness (step committed - due)', fire, 1000);
+  figure({ area: 'journeys', name: `timer wake-up lateness p99 at ${TIMER_RATE.toLocaleString('en')}/s (${TIMERS.toLocaleString('en')} timers)`, value: pct(fire, 99), unit: 'ms', target: { op: '<=', value: 1000 } });
   report('   end to end (message on the bus - due)', e2e, 1000);
+  cpuReport('wake-up', cpu2, TIMERS);
+  console.log(`   journeys RSS ${(Number(readFileSync(`/proc/${services.journeys.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024).toFixed(0)} MiB`);
 
   }
   // ---- 3. broadcast
@@ -187,11 +240,13 @@ try {
   const segment = randomUUID();
   await db.query(`INSERT INTO journeys.segment_member (workspace_id, segment_id, contact_id, since) SELECT $1, $2, gen_random_uuid(), now() FROM generate_series(1, $3)`, [WS, segment, SEGMENT]);
   const before = seenTimes.length;
+  const cpu3 = cpuMark();
   const campaign = await call('POST', '/v1/campaigns', { name: 'bench', segmentId: segment, action: { type: 'send', channel: 'email', templateId: 'promo' }, scheduledAt: new Date(Date.now() + 1000).toISOString(), ratePerSecond: 100000 });
   for (let i = 0; i < 600 && seenTimes.length - before < SEGMENT; i++) await sleep(100);
   const times = seenTimes.slice(before);
   const span = (times[times.length - 1] - times[0]) / 1000;
   console.log(`\n3. broadcast to ${SEGMENT} members: ${times.length} messages requested in ${span.toFixed(2)} s = ${(times.length / span).toFixed(0)} messages/s (campaign ${campaign.id})`);
+  cpuReport('message', cpu3, times.length || 1);
   // raw: windowed JetStream publishes of the same message size from this process
   const sample = JSON.stringify({ data: { requestId: 'x'.repeat(80), contactId: randomUUID(), channel: 'email', templateId: 'promo', data: { campaign: { id: randomUUID() } } } });
   const rt0 = performance.now();
@@ -202,6 +257,7 @@ try {
   }
   await Promise.all(window);
   console.log(`   raw: windowed JetStream publishes from one process: ${(20000 / ((performance.now() - rt0) / 1000)).toFixed(0)} msgs/s`);
+  figure({ area: 'journeys', name: `broadcast to ${SEGMENT.toLocaleString('en')} members, messages requested`, value: times.length / span, unit: 'messages/s', target: { op: '>=', value: 5000 }, raw: { name: 'windowed JetStream publish', value: 20000 / ((performance.now() - rt0) / 1000), unit: 'msgs/s' } });
   }
   await db.end();
 } catch (error) {

@@ -6,23 +6,30 @@
 //   2. preview of an unsaved definition over HTTP (limit: 2 s);
 //   3. real time: events published to JetStream at a fixed rate, latency until the matching
 //      segmentation.membership.entered.v1 is seen on the bus (limit: p99 < 1 s).
-// Env: BENCH_CONTACTS (default 200000), BENCH_RATE (events/s, default 2000), BENCH_SECONDS (default 10).
+//      Also printed: the latency split at the evaluation instant (the entered event's occurredAt), and
+//      CPU time per event of the service process and of its Postgres backends (/proc stat), which
+//      other load on a shared machine barely moves.
+// Env: BENCH_CONTACTS (default 200000), BENCH_RATE (events/s, default 2000), BENCH_SECONDS (default 10),
+// BENCH_ONLY=realtime (skip the batch and preview phases), BENCH_PROF=<dir> (CPU profile of the service).
 // Needs built services: pnpm exec nx run-many -t build (segmentation and crm dist).
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
+import { figure } from '../lib/figures.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = new URL('../..', import.meta.url).pathname;
 const { compileMembership } = require(join(ROOT, 'apps/segmentation/dist/definition/compile-definition.js'));
 
-// 1M contacts / 10M events is the target size; seeding it took 12.5 min on this shared 2-core machine
-// (load average ~15), so the default is 200k / 2M and BENCH_CONTACTS=1000000 runs the full size.
-const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 200_000);
+// 1M contacts / 10M events, the issue's size: seeding takes ~4 min on a quiet 2-core machine (12.5 min
+// at load average ~15); BENCH_CONTACTS=200000 gives a quicker run.
+const CONTACTS = Number(process.env.BENCH_CONTACTS ?? 1_000_000);
 const EVENTS = CONTACTS * 10;
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -38,6 +45,18 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
+const pids = {};
+const ONLY = process.env.BENCH_ONLY;
+
+/** CPU time (user + system) a process has used so far, in microseconds (clock ticks of 10 ms). */
+function cpuMicros(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100;
+  } catch {
+    return 0; // the process ended
+  }
+}
 
 async function freePort() {
   const s = createServer().listen(0, '127.0.0.1');
@@ -49,7 +68,8 @@ async function freePort() {
 
 async function start(service, env) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'apps', service, 'dist', 'main.js')], {
+  const prof = process.env.BENCH_PROF && service === 'segmentation' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, join(ROOT, 'apps', service, 'dist', 'main.js')], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: url(dbName), NATS_URL, BUS_NAMESPACE: ns, PORT: String(port), LOG_LEVEL: 'warn', TESSERA_ADMIN_KEY: ADMIN_KEY, ...env },
     stdio: ['ignore', process.env.BENCH_LOG ? 'inherit' : 'ignore', 'pipe'],
@@ -59,6 +79,7 @@ async function start(service, env) {
   if (process.env.BENCH_LOG) child.stderr.pipe(process.stderr);
   procs.push(child);
   const base = `http://127.0.0.1:${port}`;
+  pids[service] = child.pid;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`${service} exited: ${err.slice(-2000)}`);
     if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) return base;
@@ -125,6 +146,19 @@ try {
   for (const table of ['contact', 'contact_event', 'identity']) await db.query(`VACUUM ANALYZE segmentation.${table}`);
   console.log(`seed: ${CONTACTS} contacts + identities in ${(tContacts / 1000).toFixed(1)} s, ${EVENTS} events in ${(tEvents / 1000).toFixed(1)} s, total with indexes+analyze ${((t() - t0) / 1000).toFixed(1)} s`);
 
+  if (ONLY !== 'realtime') await batchAndPreview(db, call);
+  await realtime(db, call);
+  await db.end();
+  void crmUrl;
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
+
+async function batchAndPreview(db, call) {
   // ---- 1. batch: compiled vs hand-written, same data, alternating runs
   const definition = {
     version: 1,
@@ -156,8 +190,9 @@ try {
   if (counts.compiled !== counts.hand) throw new Error(`compiled and hand-written SQL disagree: ${JSON.stringify(counts)}`);
   const ratio = median(runs.compiled) / median(runs.hand);
   console.log(`batch query (country=BR AND purchase>=2 in 30 days, ${counts.hand} members): compiled median ${median(runs.compiled).toFixed(0)} ms vs hand-written ${median(runs.hand).toFixed(0)} ms -> ratio ${ratio.toFixed(2)} (limit 2.0)`);
+  figure({ area: 'segmentation', name: 'batch segment query, compiled ÷ hand-written SQL', value: ratio, unit: '×', target: { op: '<=', value: 2 } });
 
-  t0 = t();
+  const t0 = t();
   const created = await call('POST', '/v1/segments', { name: 'bench typical', definition });
   for (;;) {
     const c = await call('GET', `/v1/segments/${created.id}/count`);
@@ -179,7 +214,10 @@ try {
     previewCount = p.count;
   }
   console.log(`preview over HTTP (count ${previewCount} + sample of 20): median ${median(previews).toFixed(0)} ms, max ${Math.max(...previews).toFixed(0)} ms (limit 2000 ms)`);
+  figure({ area: 'segmentation', name: `preview over HTTP (${CONTACTS.toLocaleString('en')} contacts), max`, value: Math.max(...previews), unit: 'ms', target: { op: '<=', value: 2000 } });
+}
 
+async function realtime(db, call) {
   // ---- 3. real time
   const rt = await call('POST', '/v1/segments', { name: 'bench realtime', definition: { version: 1, root: { type: 'event', event: 'bench_signal', window: { last: { amount: 1, unit: 'hours' } } } } });
   for (;;) {
@@ -190,11 +228,21 @@ try {
   const js = nc.jetstream();
   const sent = new Map();
   const latencies = [];
+  // Split at the evaluation instant (the entered event's occurredAt, taken in the handler's
+  // transaction): before = time in the stream + handler up to evaluation; after = the rest of the
+  // transaction, commit, outbox relay and JetStream delivery.
+  const beforeEval = [];
+  const afterEval = [];
   const sub = nc.subscribe(`${ns}.segmentation.membership.entered.v1`, {
     callback: (_e, m) => {
+      const now = Date.now();
       const env = JSON.parse(new TextDecoder().decode(m.data));
       const s = sent.get(env.data.contactId);
-      if (env.data.segmentId === rt.id && s !== undefined) latencies.push(t() - s);
+      if (env.data.segmentId !== rt.id || s === undefined) return;
+      latencies.push(t() - s.perf);
+      const evaluated = Date.parse(env.occurredAt);
+      beforeEval.push(evaluated - s.wall);
+      afterEval.push(now - evaluated);
     },
   });
   const total = RATE * SECONDS;
@@ -206,6 +254,11 @@ try {
     const h = `${m.slice(0, 12)}4${m.slice(13, 16)}8${m.slice(17)}`;
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
   };
+  const backendCpu = async () => {
+    const { rows } = await db.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+    return new Map(rows.map((r) => [r.pid, cpuMicros(r.pid)]));
+  };
+  const cpuBefore = { service: cpuMicros(pids.segmentation), backends: await backendCpu() };
   const started = t();
   const tick = 20;
   let i = 0;
@@ -222,7 +275,7 @@ try {
       const h = natsHeaders();
       h.set('Nats-Msg-Id', id);
       h.set('Tessera-Workspace', WS);
-      sent.set(contactOf(k), t());
+      sent.set(contactOf(k), { perf: t(), wall: Date.now() });
       inflight.push(js.publish(`${ns}.ingestion.event.received.v1`, JSON.stringify(env), { msgID: id, headers: h, timeout: 15_000 }).catch(() => void publishFailures++));
     }
     // Windowed async publishing: wait only when too many acks are outstanding.
@@ -233,18 +286,19 @@ try {
   const sendSeconds = (t() - started) / 1000;
   const deadline = t() + 30_000;
   while (latencies.length < total && t() < deadline) await sleep(100);
+  const serviceCpu = cpuMicros(pids.segmentation) - cpuBefore.service;
+  let dbCpu = 0;
+  for (const [pid, after] of await backendCpu()) dbCpu += after - (cpuBefore.backends.get(pid) ?? 0);
   sub.unsubscribe();
   await nc.close();
+  const ms = (xs, p) => pct(xs, p)?.toFixed(0);
   console.log(
-    `real time: ${total} events published at ${(total / sendSeconds).toFixed(0)}/s (target ${RATE}/s), ${latencies.length} entries seen, ${publishFailures} publish timeouts; latency event->entered p50 ${pct(latencies, 50)?.toFixed(0)} ms, p99 ${pct(latencies, 99)?.toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms (limit p99 < 1000 ms)`,
+    `real time: ${total} events published at ${(total / sendSeconds).toFixed(0)}/s (target ${RATE}/s), ${latencies.length} entries seen, ${publishFailures} publish timeouts; latency event->entered p50 ${ms(latencies, 50)} ms, p99 ${ms(latencies, 99)} ms, max ${Math.max(...latencies).toFixed(0)} ms (limit p99 < 1000 ms)`,
+  );
+  figure({ area: 'segmentation', name: `real-time entry p99 at ${(total / sendSeconds).toFixed(0)} events/s (target rate ${RATE})`, value: pct(latencies, 99), unit: 'ms', target: { op: '<=', value: 1000 } });
+  console.log(`  split at evaluation: stream+handler before evaluating p50 ${ms(beforeEval, 50)} / p99 ${ms(beforeEval, 99)} ms; evaluation+commit+relay+delivery p50 ${ms(afterEval, 50)} / p99 ${ms(afterEval, 99)} ms`);
+  console.log(
+    `  CPU per event: segmentation process ${(serviceCpu / total).toFixed(0)} µs, its Postgres backends ${(dbCpu / total).toFixed(0)} µs (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
   );
   if (latencies.length < total - publishFailures) exitCode = 1;
-  await db.end();
-  void crmUrl;
-} catch (error) {
-  console.error(error);
-  exitCode = 1;
-} finally {
-  await cleanup();
 }
-process.exit(exitCode);
