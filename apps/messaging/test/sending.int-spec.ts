@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, DELIVERY_STATUS_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, MESSAGE_REQUESTED_V1 } from '@tessera/contracts';
+import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, CONTACT_UPDATED_V1, DELIVERY_STATUS_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, MESSAGE_REQUESTED_V1 } from '@tessera/contracts';
 import type { FakeHttpVendor } from '@tessera/provider-core/testing';
 import { SmtpSink } from '@tessera/provider-email-smtp/testing';
 import { startFakeFcm } from '@tessera/provider-push-fcm/testing';
@@ -63,6 +63,22 @@ describe('messaging: providers, templates and the send pipeline', () => {
   afterAll(async () => {
     await h?.close();
     await Promise.all([sink?.close(), twilio?.close(), twilioBackup?.close(), whatsapp?.close(), fcm?.close(), hook?.close()]);
+  });
+
+  it('keeps its contact projection from thin updates: changed fields and attributes, removals, and a contact it has not seen yet', async () => {
+    const carl = randomUUID();
+    await contact(carl, 3, { plan: 'free', score: 1, city: 'Porto' });
+    const updatedAt = new Date().toISOString();
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: carl, fields: { email: 'Carl@Example.TEST', locale: 'pt-PT' }, attributes: { plan: 'pro', score: 2 }, unset: ['city', 'phone'], updatedAt });
+    const row = async (id: string): Promise<Record<string, unknown> | undefined> => (await h.pool.query('SELECT email, phone, timezone, locale, attributes FROM contact WHERE id = $1', [id])).rows[0];
+    const updated = await waitFor(async () => ((await row(carl))?.locale === 'pt-PT' ? row(carl) : undefined), 'the update in the projection');
+    // Named fields change (email lower-cased), unset ones clear, the others keep their value.
+    expect(updated).toEqual({ email: 'carl@example.test', phone: null, timezone: null, locale: 'pt-PT', attributes: { pushToken: 'device-3', firstName: 'P3', plan: 'pro', score: 2 } });
+
+    // An update that overtakes its contact's creation still lands (the creation then fills the rest).
+    const dora = randomUUID();
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: dora, fields: { timezone: 'Europe/Lisbon' }, attributes: { vip: true }, unset: ['gone'], updatedAt });
+    expect(await waitFor(() => row(dora), 'an update for an unseen contact')).toEqual({ email: null, phone: null, timezone: 'Europe/Lisbon', locale: null, attributes: { vip: true } });
   });
 
   it('refuses an invalid provider configuration at save, and never returns credentials', async () => {

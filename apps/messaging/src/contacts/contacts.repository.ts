@@ -29,20 +29,33 @@ export class ContactsRepository {
     await this.prisma.contact.upsert({ where: { workspaceId_id: { workspaceId, id } }, create: { workspaceId, id, ...data }, update: data });
   }
 
-  /** Applies a thin update: changed fields, changed attributes, and removals. */
+  /**
+   * Applies a thin update (changed fields, changed attributes, and removals) in one statement: the
+   * merge happens in Postgres, so there is no read-modify-write transaction per event.
+   */
   async applyUpdate(workspaceId: string, id: string, fields: Record<string, unknown>, attributes: Record<string, unknown>, unset: string[]): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
-      const current = await tx.contact.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
-      const attrs: Record<string, unknown> = { ...((current?.attributes as Record<string, unknown> | undefined) ?? {}), ...attributes };
-      const standard: Record<string, string | null> = {};
-      for (const key of STANDARD) if (key in fields) standard[key] = fields[key] == null ? null : String(fields[key]);
-      for (const key of unset) {
-        if ((STANDARD as readonly string[]).includes(key)) standard[key] = null;
-        else delete attrs[key];
-      }
-      if (standard.email) standard.email = standard.email.toLowerCase();
-      await tx.contact.upsert({ where: { workspaceId_id: { workspaceId, id } }, create: { workspaceId, id, ...standard, attributes: attrs as object }, update: { ...standard, attributes: attrs as object } });
-    });
+    // The standard fields this update sets (null clears); fields it does not name keep their value.
+    const standard: Record<string, string | null> = {};
+    for (const key of STANDARD) if (key in fields) standard[key] = fields[key] == null ? null : String(fields[key]);
+    const unsetAttributes: string[] = [];
+    for (const key of unset) {
+      if ((STANDARD as readonly string[]).includes(key)) standard[key] = null;
+      else unsetAttributes.push(key);
+    }
+    if (standard.email) standard.email = standard.email.toLowerCase();
+    const set = JSON.stringify(standard);
+    const attrs = JSON.stringify(attributes);
+    await this.prisma.$executeRaw`
+      INSERT INTO contact (workspace_id, id, email, phone, timezone, locale, attributes, updated_at)
+      VALUES (${workspaceId}::uuid, ${id}::uuid, ${set}::jsonb->>'email', ${set}::jsonb->>'phone', ${set}::jsonb->>'timezone', ${set}::jsonb->>'locale',
+              ${attrs}::jsonb - ${unsetAttributes}::text[], now())
+      ON CONFLICT (workspace_id, id) DO UPDATE SET
+        email = CASE WHEN ${set}::jsonb ? 'email' THEN EXCLUDED.email ELSE contact.email END,
+        phone = CASE WHEN ${set}::jsonb ? 'phone' THEN EXCLUDED.phone ELSE contact.phone END,
+        timezone = CASE WHEN ${set}::jsonb ? 'timezone' THEN EXCLUDED.timezone ELSE contact.timezone END,
+        locale = CASE WHEN ${set}::jsonb ? 'locale' THEN EXCLUDED.locale ELSE contact.locale END,
+        attributes = (contact.attributes || ${attrs}::jsonb) - ${unsetAttributes}::text[],
+        updated_at = now()`;
   }
 
   async setConsent(workspaceId: string, id: string, key: string, state: string): Promise<void> {
