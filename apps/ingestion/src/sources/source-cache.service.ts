@@ -8,9 +8,14 @@ const TTL_MS = 10_000;
 const MISS_TTL_MS = 2_000;
 const MAX_ENTRIES = 10_000;
 
+/** An entry this close to expiry is reloaded in the background while it is still served. */
+const REFRESH_AHEAD_MS = 2_000;
+
 interface Entry {
   source: SourceRecord | undefined;
   expires: number;
+  /** The load in flight for this key, shared by every caller meanwhile. */
+  loading?: Promise<SourceRecord | undefined>;
 }
 
 /**
@@ -40,13 +45,41 @@ export class SourceCacheService {
     this.byId.clear();
   }
 
+  /**
+   * One load per key at a time (callers that miss together share it), and a hit near expiry
+   * starts the next load in the background: on a busy key no request waits for Postgres, and
+   * an entry is never served past its TTL.
+   */
   private async cached(map: Map<string, Entry>, key: string, load: () => Promise<SourceRecord | undefined>): Promise<SourceRecord | undefined> {
     const now = Date.now();
-    const hit = map.get(key);
-    if (hit && hit.expires > now) return hit.source;
-    const source = await load();
-    if (map.size >= MAX_ENTRIES) map.clear();
-    map.set(key, { source, expires: now + (source ? TTL_MS : MISS_TTL_MS) });
-    return source;
+    let entry = map.get(key);
+    if (entry && entry.expires > now) {
+      if (!entry.loading && entry.expires - now < REFRESH_AHEAD_MS) void this.reload(entry, load).catch(() => undefined);
+      return entry.source;
+    }
+    if (!entry) {
+      if (map.size >= MAX_ENTRIES) map.clear();
+      entry = { source: undefined, expires: 0 };
+      map.set(key, entry);
+    }
+    return entry.loading ?? this.reload(entry, load);
+  }
+
+  private reload(entry: Entry, load: () => Promise<SourceRecord | undefined>): Promise<SourceRecord | undefined> {
+    const loading = load().then(
+      (source) => {
+        entry.source = source;
+        entry.expires = Date.now() + (source ? TTL_MS : MISS_TTL_MS);
+        entry.loading = undefined;
+        // Cleared meanwhile (an admin change): the entry is detached from the map, so nothing is cached.
+        return source;
+      },
+      (error: unknown) => {
+        entry.loading = undefined;
+        throw error;
+      },
+    );
+    entry.loading = loading;
+    return loading;
   }
 }

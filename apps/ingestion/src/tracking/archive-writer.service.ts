@@ -64,7 +64,8 @@ export class ArchiveWriter implements OnApplicationBootstrap, BeforeApplicationS
     // Created by the first replica; later starts only update what may change.
     await jsm.consumers.add(stream, config).catch(async () => jsm.consumers.update(stream, ARCHIVE_CONSUMER, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending }));
     const consumer = await this.bus.connection().jetstream().consumers.get(stream, ARCHIVE_CONSUMER);
-    this.running = this.loop(async () => (this.messages = await consumer.consume({ max_messages: 2 * MAX_BATCH })));
+    // Callback delivery: no async-iterator step (promise and microtask) per message.
+    this.running = this.loop(async () => (this.messages = await consumer.consume({ max_messages: 2 * MAX_BATCH, callback: (m) => this.receive(m) })));
   }
 
   /** Finishes the write in progress before the pool and the bus close; unwritten messages are redelivered. */
@@ -103,17 +104,37 @@ export class ArchiveWriter implements OnApplicationBootstrap, BeforeApplicationS
   private async loop(open: () => Promise<ConsumerMessages>): Promise<void> {
     while (!this.stopped) {
       try {
-        for await (const m of await open()) {
-          this.buffer.push(m);
-          this.oldestPendingMs ??= m.info.timestampNanos / 1e6;
-          this.writing ??= this.drain().finally(() => (this.writing = undefined));
-        }
+        const error = await (await open()).closed();
+        if (this.stopped) break;
+        throw error ?? new Error('the consumer stopped');
       } catch (error) {
         if (this.stopped) break;
         this.logger.error({ err: error }, 'archive consumer failed; restarting in 1 s');
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
+  }
+
+  private receive(m: JsMsg): void {
+    this.buffer.push(m);
+    this.oldestPendingMs ??= m.info.timestampNanos / 1e6;
+    this.kick();
+  }
+
+  /** Starts draining unless a drain runs; a drain that ends re-checks, so no message waits for the next one. */
+  private kick(): void {
+    if (this.writing || !this.buffer.length || this.stopped) return;
+    this.writing = this.drain().then(
+      () => {
+        this.writing = undefined;
+        this.kick();
+      },
+      (error: unknown) => {
+        this.writing = undefined;
+        this.logger.error({ err: error }, 'archive write failed; retrying in 1 s');
+        setTimeout(() => this.kick(), RETRY_MS).unref();
+      },
+    );
   }
 
   /** Writes what has arrived, in batches; messages that arrive meanwhile form the next batch. */

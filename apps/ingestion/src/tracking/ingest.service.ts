@@ -58,13 +58,20 @@ export const MAX_ARCHIVE_LAG_MS = 5 * 60_000;
  * stream, archives them afterwards (off the request path); event ids are derived from (source,
  * messageId), so a retry is a duplicate to the archive lookup, to JetStream (Nats-Msg-Id) while
  * the archive has not caught up, and to every consumer.
+ *
+ * Both steps coalesce concurrent callers (a MicroBatcher each, one batch in flight per step):
+ * callers that arrive while a lookup or publish runs share the next one, so under load a single
+ * /v1/track call costs its share of one query and one windowed publish rather than a round trip
+ * of each, while the two steps of different batches still overlap. A lone call waits for
+ * nothing. A failed lookup or publish fails every caller of that batch; each retries, and the
+ * event ids make the retries harmless.
  */
 @Injectable()
 export class IngestService {
   private readonly sourceLimits: KeyedRateLimiter;
   private readonly workspaceLimits: KeyedRateLimiter;
-  // Concurrent requests share one archive lookup (one query for many requests under load).
   private readonly lookups: MicroBatcher<string[], Set<string>>;
+  private readonly publishes: MicroBatcher<EventEnvelope[], undefined>;
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: JetStreamBus,
@@ -74,10 +81,15 @@ export class IngestService {
   ) {
     this.sourceLimits = new KeyedRateLimiter(config.RATE_LIMIT_SOURCE_EVENTS_PER_SECOND, config.RATE_LIMIT_SOURCE_BURST);
     this.workspaceLimits = new KeyedRateLimiter(config.RATE_LIMIT_WORKSPACE_EVENTS_PER_SECOND, config.RATE_LIMIT_WORKSPACE_BURST);
-    this.lookups = new MicroBatcher(async (groups) => {
-      const seen = await this.repository.alreadyArchived(groups.flat(), DEDUP_HOURS);
+    this.lookups = new MicroBatcher<string[], Set<string>>(async (groups) => {
+      const seen = await this.repository.alreadyArchived(groups.length === 1 ? groups[0]! : groups.flat(), DEDUP_HOURS);
       return groups.map(() => seen);
-    }, 3, 200);
+    }, 1);
+    // Stored (acked) by JetStream before any caller answers; ArchiveWriter archives them from there.
+    this.publishes = new MicroBatcher<EventEnvelope[], undefined>(async (groups) => {
+      await this.bus.publishEnvelopes(groups.length === 1 ? groups[0]! : groups.flat());
+      return groups.map(() => undefined);
+    }, 1);
   }
 
   /** Throws RateLimited when the source or its workspace is over its per-replica budget. */
@@ -99,15 +111,15 @@ export class IngestService {
     const lag = this.archive.lagMs();
     if (lag > MAX_ARCHIVE_LAG_MS) throw new ArchiveBehind(lag);
     const ids = items.map((i) => eventIdFor(source.id, i.messageId));
-    const seen = await this.lookups.submit(ids);
+    // Read here, in the caller's request: a batch runs in whichever caller's context started it.
     const trace = currentTrace();
+    const seen = await this.lookups.submit(ids);
     const envelopes: EventEnvelope[] = [];
     items.forEach((item, i) => {
       if (seen.has(ids[i]!)) return;
       envelopes.push(fastEnvelope(PRODUCER, { subject: item.subject, data: item.data, workspaceId: source.workspaceId, id: ids[i]!, occurredAt: item.occurredAt }, trace));
     });
-    // Stored (acked) by JetStream before the caller answers; ArchiveWriter archives them from there.
-    await this.bus.publishEnvelopes(envelopes);
+    if (envelopes.length) await this.publishes.submit(envelopes);
     const bySubject = new Map<string, number>();
     for (const e of envelopes) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + 1);
     for (const [subject, n] of bySubject) eventsAccepted.inc({ subject }, n);

@@ -44,9 +44,23 @@ export async function decodeJsonBody(raw: Buffer | undefined, contentType: strin
   }
 }
 
+/** Decoded Authorization headers: a sender repeats the same one on every call. */
+const decodedKeys = new Map<string, string | undefined>();
+const MAX_DECODED = 1000;
+
 /** The write key from `Authorization: Basic base64("<key>:")`, if that header carries one. */
 export function writeKeyFromAuthorization(header: string | undefined): string | undefined {
   if (!header) return undefined;
+  const known = decodedKeys.get(header);
+  if (known !== undefined || decodedKeys.has(header)) return known;
+  const key = decodeBasicUser(header);
+  // Process memory only, like the source cache keyed by the write key itself.
+  if (decodedKeys.size >= MAX_DECODED) decodedKeys.clear();
+  decodedKeys.set(header, key);
+  return key;
+}
+
+function decodeBasicUser(header: string): string | undefined {
   const match = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(header);
   if (!match) return undefined;
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');

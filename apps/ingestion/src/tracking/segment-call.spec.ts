@@ -56,6 +56,12 @@ describe('normaliseCall', () => {
     expect(exceedsDepth({ a: { b: { c: 1 } } }, 1)).toBe(true);
   });
 
+  it('leaves the size of a single call to its caller, which measured the body as sent', () => {
+    const item = { type: 'track', userId: 'u', event: 'E', properties: { s: 'é'.repeat(MAX_EVENT_BYTES / 2) } };
+    expect(normaliseBatch([item], { sourceId: SOURCE, receivedAt }).errors).toHaveLength(1);
+    expect(normaliseBatch([item], { sourceId: SOURCE, receivedAt, sizeChecked: true }).calls).toHaveLength(1);
+  });
+
   it('gives stable event ids per (source, messageId)', () => {
     expect(eventIdFor(SOURCE, 'm')).toBe(eventIdFor(SOURCE, 'm'));
     expect(eventIdFor(SOURCE, 'm')).not.toBe(eventIdFor(WORKSPACE, 'm'));

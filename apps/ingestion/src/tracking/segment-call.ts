@@ -48,6 +48,8 @@ export interface CallContext {
   batchSentAt?: unknown;
   /** Set by single-call routes (/v1/track...); batch items name their own type. */
   impliedType?: SegmentType;
+  /** The caller already held the whole input to MAX_EVENT_BYTES in bytes as sent (a single call's body). */
+  sizeChecked?: boolean;
   /** receivedAt as ISO 8601, when the caller formatted it once for many calls. */
   receivedAtIso?: string;
 }
@@ -60,14 +62,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Depth of nested objects/arrays, stopping as soon as `limit` is exceeded (iterative: no stack overflow). */
-export function exceedsDepth(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [node, depth] = stack.pop()!;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+/**
+ * Whether objects/arrays nest deeper than `limit`. Recursion stops as soon as the limit is passed,
+ * so it is never deeper than `limit` frames, whatever the input (and allocates nothing).
+ */
+export function exceedsDepth(value: unknown, limit: number, depth = 0): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > limit) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) if (typeof child === 'object' && child !== null && exceedsDepth(child, limit, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && exceedsDepth(child, limit, depth + 1)) return true;
   }
   return false;
 }
@@ -135,17 +143,16 @@ export function normaliseCall(raw: unknown, ctx: CallContext): Result {
   const integrations = readObject(raw, 'integrations');
   if (integrations instanceof Error) return fail('integrations', integrations.message);
 
-  const base = {
-    messageId,
-    ...(userId ? { userId } : {}),
-    ...(anonymousId ? { anonymousId } : {}),
-    routingKey: (userId ?? anonymousId)!,
-    timestamp: correctedTimestamp(ctx.receivedAt, original, sentAt).toISOString(),
-    receivedAt: ctx.receivedAtIso ?? ctx.receivedAt.toISOString(),
-    sourceId: ctx.sourceId,
-    // Integrations (per-destination switches) travel in context: the contracts have no field for them.
-    context: Object.keys(integrations).length ? { ...context, integrations } : context,
-  };
+  // Built field by field (no spreads: this runs once per event); the key order is the contracts'.
+  const base: Record<string, unknown> = { messageId };
+  if (userId) base.userId = userId;
+  if (anonymousId) base.anonymousId = anonymousId;
+  base.routingKey = (userId ?? anonymousId)!;
+  base.timestamp = correctedTimestamp(ctx.receivedAt, original, sentAt).toISOString();
+  base.receivedAt = ctx.receivedAtIso ?? ctx.receivedAt.toISOString();
+  base.sourceId = ctx.sourceId;
+  // Integrations (per-destination switches) travel in context: the contracts have no field for them.
+  base.context = hasKeys(integrations) ? { ...context, integrations } : context;
 
   switch (type as SegmentType) {
     case 'track':
@@ -158,13 +165,16 @@ export function normaliseCall(raw: unknown, ctx: CallContext): Result {
       if (type === 'track' && (typeof name !== 'string' || !name.trim())) return fail('event', 'is required');
       if (name !== undefined && name !== null && typeof name !== 'string') return fail(nameField, 'must be a string');
       if (typeof name === 'string' && name.length > MAX_ID) return fail(nameField, `must be at most ${MAX_ID} characters`);
-      const data: EventReceivedV1 = { ...base, type: type as 'track' | 'page' | 'screen', ...(typeof name === 'string' && name ? { name } : {}), properties };
-      return { ok: true, call: { subject: EVENT_RECEIVED_V1.subject, messageId, data } };
+      base.type = type;
+      if (typeof name === 'string' && name) base.name = name;
+      base.properties = properties;
+      return { ok: true, call: { subject: EVENT_RECEIVED_V1.subject, messageId, data: base as unknown as EventReceivedV1 } };
     }
     case 'identify': {
       const traits = readObject(raw, 'traits');
       if (traits instanceof Error) return fail('traits', traits.message);
-      return { ok: true, call: { subject: IDENTIFY_RECEIVED_V1.subject, messageId, data: { ...base, traits } } };
+      base.traits = traits;
+      return { ok: true, call: { subject: IDENTIFY_RECEIVED_V1.subject, messageId, data: base as unknown as IdentifyReceivedV1 } };
     }
     case 'group': {
       const groupId = readId(raw, 'groupId');
@@ -172,21 +182,37 @@ export function normaliseCall(raw: unknown, ctx: CallContext): Result {
       if (!groupId) return fail('groupId', 'is required');
       const traits = readObject(raw, 'traits');
       if (traits instanceof Error) return fail('traits', traits.message);
-      return { ok: true, call: { subject: GROUP_RECEIVED_V1.subject, messageId, data: { ...base, groupId, traits } } };
+      base.groupId = groupId;
+      base.traits = traits;
+      return { ok: true, call: { subject: GROUP_RECEIVED_V1.subject, messageId, data: base as unknown as GroupReceivedV1 } };
     }
     case 'alias': {
       const previousId = readId(raw, 'previousId');
       if (previousId instanceof Error) return fail('previousId', previousId.message);
       if (!previousId) return fail('previousId', 'is required');
       if (!userId) return fail('userId', 'is required for alias');
-      return { ok: true, call: { subject: ALIAS_RECEIVED_V1.subject, messageId, data: { ...base, previousId } } };
+      base.previousId = previousId;
+      return { ok: true, call: { subject: ALIAS_RECEIVED_V1.subject, messageId, data: base as unknown as AliasReceivedV1 } };
     }
   }
+}
+
+/** Whether an object has an own key, without listing them all. */
+function hasKeys(value: Record<string, unknown>): boolean {
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) return true;
+  return false;
 }
 
 export interface BatchResult {
   calls: NormalisedCall[];
   errors: ItemError[];
+}
+
+/** Size of a value's JSON in UTF-8 bytes. */
+function jsonBytes(item: unknown): number {
+  const json = JSON.stringify(item) ?? '';
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most events are counted without encoding them.
+  return json.length * 3 <= MAX_EVENT_BYTES ? json.length : Buffer.byteLength(json);
 }
 
 /**
@@ -204,9 +230,7 @@ export function normaliseBatch(items: unknown[], ctx: CallContext): BatchResult 
       errors.push({ index, path: '', message: `is nested deeper than ${MAX_DEPTH} levels` });
       return;
     }
-    const json = JSON.stringify(item) ?? '';
-    // A UTF-16 unit is at most 3 UTF-8 bytes: most events are counted without encoding them.
-    const bytes = json.length * 3 <= MAX_EVENT_BYTES ? json.length : Buffer.byteLength(json);
+    const bytes = ctx.sizeChecked ? 0 : jsonBytes(item);
     if (bytes > MAX_EVENT_BYTES) {
       errors.push({ index, path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` });
       return;

@@ -1,13 +1,13 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, Server } from 'node:http';
 import { eventsRejected } from '../common/metrics';
+import { serveDirect, type DirectResponse, type DirectRoute } from '../common/direct-routes';
 import { SourceCacheService } from '../sources/source-cache.service';
 import type { SourceRecord } from '../sources/source';
 import { ArchiveBehind, IngestService, RateLimited, type IngestItem } from './ingest.service';
 import { BadRequest, decodeJsonBody, writeKeyFromAuthorization } from './request-body';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, normaliseBatch, type ItemError, type NormalisedCall, type SegmentType } from './segment-call';
-import { registerRawBodyScope, sendError } from '../common/raw-routes';
 
 /** Segment's paths: full names for server SDKs, one letter for the browser's analytics.js. */
 const ROUTES: { paths: string[]; type?: SegmentType }[] = [
@@ -29,18 +29,24 @@ export interface TrackingResponse {
   errors?: ItemError[];
 }
 
+const OK: DirectResponse = { status: 200, body: { success: true } satisfies TrackingResponse };
+
 function toItem(call: NormalisedCall): IngestItem {
   return { subject: call.subject, data: call.data, messageId: call.messageId, occurredAt: (call.data as { timestamp: string }).timestamp };
 }
 
 /**
- * The Segment HTTP Tracking API as plain Fastify routes, not Nest controllers: the hot path gets
- * a raw-Buffer body (gzip and text/plain handled here, sizes counted in bytes) and hand-written
- * validation instead of a class-validator pipe (ENVIRONMENT.md: ~4x the throughput). These
- * routes authenticate by write key themselves; the management-key guard never sees them.
+ * The Segment HTTP Tracking API, served straight from node:http (serveDirect), not by Nest or
+ * Fastify: thousands of small calls a second, where the framework's per-request work cost more
+ * than the call's own. The body arrives as raw bytes (gzip and text/plain handled here, sizes
+ * counted in bytes) and is validated by hand instead of a class-validator pipe (ENVIRONMENT.md:
+ * ~4x the throughput). These routes authenticate by write key themselves; the management-key
+ * guard never sees them.
  */
 @Injectable()
 export class TrackingHttpService implements OnModuleInit {
+  private readonly logger = new Logger('ingestion-http');
+
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly sources: SourceCacheService,
@@ -48,58 +54,60 @@ export class TrackingHttpService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    registerRawBodyScope(fastify, MAX_BATCH_BYTES + 1024, (scope) => {
-      for (const route of ROUTES) {
-        for (const path of route.paths) {
-          const limit = route.type ? MAX_EVENT_BYTES + 1024 : MAX_BATCH_BYTES + 1024;
-          scope.post(path, { bodyLimit: limit }, (req, reply) => this.handle(req, reply, route.type));
-          scope.options(path, (req, reply) => this.preflight(req, reply));
-        }
-      }
-    });
+    const routes = new Map<string, DirectRoute>();
+    for (const route of ROUTES) {
+      const bodyLimit = (route.type ? MAX_EVENT_BYTES : MAX_BATCH_BYTES) + 1024;
+      for (const path of route.paths) routes.set(path, { bodyLimit, post: (req, body) => this.handle(req, body, route.type), options: (req) => this.preflight(req) });
+    }
+    serveDirect(this.adapterHost.httpAdapter.getHttpServer() as Server, routes);
   }
 
-  private preflight(req: FastifyRequest, reply: FastifyReply): void {
+  private preflight(req: IncomingMessage): DirectResponse {
     // The source is unknown before the real request (no key yet): the POST enforces allowed origins.
-    void reply
-      .header('access-control-allow-origin', req.headers.origin ?? '*')
-      .header('access-control-allow-methods', 'POST, OPTIONS')
-      .header('access-control-allow-headers', 'Content-Type, Authorization, Content-Encoding')
-      .header('access-control-max-age', '86400')
-      .header('vary', 'Origin')
-      .code(204)
-      .send();
+    return {
+      status: 204,
+      headers: {
+        'access-control-allow-origin': req.headers.origin ?? '*',
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers': 'Content-Type, Authorization, Content-Encoding',
+        'access-control-max-age': '86400',
+        vary: 'Origin',
+      },
+    };
   }
 
-  private async handle(req: FastifyRequest, reply: FastifyReply, type: SegmentType | undefined): Promise<void> {
+  private async handle(req: IncomingMessage, raw: Buffer | undefined, type: SegmentType | undefined): Promise<DirectResponse> {
     const receivedAt = new Date();
     try {
-      const body = await decodeJsonBody(req.body as Buffer | undefined, req.headers['content-type'], req.headers['content-encoding'] as string | undefined, type ? MAX_EVENT_BYTES : MAX_BATCH_BYTES);
+      const body = await decodeJsonBody(raw, req.headers['content-type'], req.headers['content-encoding'], type ? MAX_EVENT_BYTES : MAX_BATCH_BYTES);
       const source = await this.authenticate(req, body);
-      this.applyCors(req, reply, source);
+      const cors = this.corsHeaders(req, source);
       const items = this.itemsOf(body, type);
-      const { calls, errors } = normaliseBatch(items, { sourceId: source.id, receivedAt, impliedType: type, batchSentAt: type ? undefined : (body as Record<string, unknown>).sentAt });
+      // A single call's body was held to MAX_EVENT_BYTES as sent (decodeJsonBody); batch items are measured one by one.
+      const { calls, errors } = normaliseBatch(items, { sourceId: source.id, receivedAt, impliedType: type, sizeChecked: type !== undefined, batchSentAt: type ? undefined : (body as Record<string, unknown>).sentAt });
       if (errors.length) eventsRejected.inc({ reason: 'invalid' }, errors.length);
       if (!calls.length) throw new BadRequest(400, type ? 'the event is invalid' : 'no valid event in the batch', { errors });
       this.ingest.checkRate(source, calls.length);
       await this.ingest.ingest(source, calls.map(toItem));
-      const answer: TrackingResponse = errors.length ? { success: true, errors } : { success: true };
-      await reply.code(200).send(answer);
+      if (!errors.length && !cors) return OK;
+      return { status: 200, headers: cors, body: errors.length ? ({ success: true, errors } satisfies TrackingResponse) : OK.body };
     } catch (error) {
-      if (error instanceof ArchiveBehind) {
-        await reply.code(503).header('retry-after', String(error.retryAfterSeconds)).send({ success: false, statusCode: 503, message: error.message });
-        return;
-      }
-      if (error instanceof RateLimited) {
-        await reply.code(429).header('retry-after', String(error.retryAfterSeconds)).send({ success: false, statusCode: 429, message: error.message });
-        return;
-      }
-      await sendError(reply, error, req);
+      return this.failure(req, error);
     }
   }
 
-  private async authenticate(req: FastifyRequest, body: unknown): Promise<SourceRecord> {
+  /** Client mistakes get their 4xx and a message; anything else is our failure: 503, so senders retry. */
+  private failure(req: IncomingMessage, error: unknown): DirectResponse {
+    if (error instanceof BadRequest) return { status: error.status, body: { success: false, statusCode: error.status, message: error.message, ...error.extra } };
+    if (error instanceof ArchiveBehind || error instanceof RateLimited) {
+      const status = error instanceof RateLimited ? 429 : 503;
+      return { status, headers: { 'retry-after': String(error.retryAfterSeconds) }, body: { success: false, statusCode: status, message: error.message } };
+    }
+    this.logger.error({ err: error, url: (req.url ?? '').split('?')[0] }, 'ingestion request failed');
+    return { status: 503, headers: { 'retry-after': '1' }, body: { success: false, statusCode: 503, message: 'temporarily unable to store events; retry' } };
+  }
+
+  private async authenticate(req: IncomingMessage, body: unknown): Promise<SourceRecord> {
     const fromBody = typeof body === 'object' && body !== null && typeof (body as { writeKey?: unknown }).writeKey === 'string' ? (body as { writeKey: string }).writeKey : undefined;
     const writeKey = writeKeyFromAuthorization(req.headers.authorization) ?? fromBody;
     if (!writeKey) throw new BadRequest(401, 'a write key is required (Basic auth user or writeKey in the body)');
@@ -109,11 +117,11 @@ export class TrackingHttpService implements OnModuleInit {
   }
 
   /** Browsers may send only from the source's allowed origins (any origin when none are set). */
-  private applyCors(req: FastifyRequest, reply: FastifyReply, source: SourceRecord): void {
+  private corsHeaders(req: IncomingMessage, source: SourceRecord): Record<string, string> | undefined {
     const origin = req.headers.origin;
-    if (!origin) return;
+    if (!origin) return undefined;
     if (source.allowedOrigins.length && !source.allowedOrigins.includes(origin)) throw new BadRequest(403, `origin ${origin} is not allowed for this source`);
-    void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    return { 'access-control-allow-origin': origin, vary: 'Origin' };
   }
 
   private itemsOf(body: unknown, type: SegmentType | undefined): unknown[] {
