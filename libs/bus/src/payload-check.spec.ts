@@ -64,10 +64,36 @@ describe('checkPayload', () => {
         const fast = plainlyValid(plainToInstance(cls, plain));
         if (fast) accepted++;
         expect(fast && !expected.ok).toBe(false);
-        expect(checkPayload(cls, plain)).toEqual(expected);
+        const checked = checkPayload(cls, plain);
+        expect(checked).toEqual(expected);
+        // The same instance plainToInstance makes: same class, same values (checkPayload copies instead).
+        if (checked.ok && expected.ok) expect(checked.value).toStrictEqual(expected.value);
       }),
       { numRuns: 80, seed: 7 },
     );
     expect(accepted).toBeGreaterThan(0);
+  });
+
+  it('holds every contract class to what its plain copy relies on: no class-transformer decorators', async () => {
+    // Deep import: class-transformer exports its metadata storage only from its build folders.
+    const { defaultMetadataStorage } = (await import('class-transformer/cjs/storage.js' as string)) as {
+      defaultMetadataStorage: { getExposedMetadatas(c: Class): unknown[]; getExcludedMetadatas(c: Class): unknown[]; findTypeMetadata(c: Class, p: string): unknown; findTransformMetadatas(c: Class, p: string, t: number): unknown[] };
+    };
+    for (const { payload: cls } of Object.values(EVENTS as Record<string, { payload: Class }>)) {
+      const properties = propertiesOf(cls).map((p) => p.name);
+      expect(defaultMetadataStorage.getExposedMetadatas(cls), cls.name).toEqual([]);
+      expect(defaultMetadataStorage.getExcludedMetadatas(cls), cls.name).toEqual([]);
+      for (const p of properties) {
+        expect(defaultMetadataStorage.findTypeMetadata(cls, p), `${cls.name}.${p}`).toBeUndefined();
+        for (const type of [0, 1, 2]) expect(defaultMetadataStorage.findTransformMetadatas(cls, p, type), `${cls.name}.${p}`).toEqual([]);
+      }
+    }
+  });
+
+  it('keeps the prototype of a payload that carries a __proto__ key', () => {
+    const plain = JSON.parse('{"__proto__": {"polluted": true}, "messageId": "nope"}') as object;
+    const result = checkPayload(MESSAGE_STATUS_CHANGED_V1.payload, plain);
+    expect(result.ok).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
