@@ -26,7 +26,18 @@ export class FactsHandlers {
     for (const { envelope, data } of events) {
       const mapped = mapFact(envelope.subject as EventSubject, data, envelope, this.ctx);
       if (!mapped) continue;
-      rows.push({ id: envelope.id, workspaceId: envelope.workspaceId, subject: envelope.subject, occurredAt: envelope.occurredAt, ...mapped });
+      // Fields listed, not spread: this runs per event, and a spread copies by walking the object.
+      rows.push({
+        id: envelope.id,
+        workspaceId: envelope.workspaceId,
+        subject: envelope.subject,
+        occurredAt: envelope.occurredAt,
+        contactId: mapped.contactId,
+        actor: mapped.actor,
+        data: mapped.data,
+        counters: mapped.counters,
+        instance: mapped.instance,
+      });
     }
     return this.ingest.ingest(rows);
   }
@@ -40,6 +51,14 @@ export class FactsHandlers {
  */
 const INGEST_BATCH = 5000;
 
+/**
+ * Batches in the handler at once: while one waits on Postgres the service maps and encodes the next,
+ * so the two cores work together instead of taking turns. Safe because every effect commutes:
+ * facts are skipped by event id, rollup and unique-actor rows are additions upserted in key order
+ * (no deadlock between two batches), and instance updates keep the earliest times.
+ */
+const INGEST_IN_FLIGHT = 2;
+
 export const handlerName = (subject: string): string => `on_${subject.replace(/[^A-Za-z0-9]/g, '_')}`;
 
 for (const subject of MAPPED_SUBJECTS) {
@@ -52,5 +71,5 @@ for (const subject of MAPPED_SUBJECTS) {
     configurable: true,
   };
   Object.defineProperty(FactsHandlers.prototype, name, descriptor);
-  OnEvents(subject, { maxSize: INGEST_BATCH, maxWaitMs: 20 })(FactsHandlers.prototype, name, descriptor as never);
+  OnEvents(subject, { maxSize: INGEST_BATCH, maxWaitMs: 20, inFlight: INGEST_IN_FLIGHT })(FactsHandlers.prototype, name, descriptor as never);
 }

@@ -23,7 +23,11 @@ export interface ConsumerSpec {
   /** Receives one event, or up to `batch.maxSize` events in stream order when `batch` is set. */
   handler: (events: RawDelivered[]) => Promise<void>;
   batch?: { maxSize: number; maxWaitMs: number };
-  /** Handlers in flight at once (single mode). */
+  /**
+   * Handlers in flight at once. In batch mode it defaults to 1 (one batch at a time, in stream
+   * order); more lets the handler's I/O of one batch overlap the next, for handlers whose effects
+   * commute (their order across batches must not matter).
+   */
   concurrency?: number;
   /** Serialise events with the same partition key (single mode), for consumers that need per-entity order. */
   ordered?: boolean;
@@ -47,6 +51,7 @@ const defaultBackoff = (attempt: number): number => Math.min(250 * 2 ** (attempt
  */
 export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle> {
   const maxAttempts = spec.maxAttempts ?? 8;
+  const batchesInFlight = spec.batch ? Math.max(1, spec.concurrency ?? 1) : 1;
   const backoff = spec.backoffMs ?? defaultBackoff;
   const stream = spec.naming.stream(spec.naming.streamOf(spec.subject).name);
   const durable = spec.naming.durable(spec.service, spec.subject);
@@ -62,8 +67,8 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     // We dead-letter at maxAttempts ourselves; the server's limit is only a backstop.
     max_deliver: maxAttempts + 2,
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
-    // Room for a batch in the handler plus the next one being decoded meanwhile.
-    max_ack_pending: Math.max(10_000, (spec.batch?.maxSize ?? 0) * 3),
+    // Room for the batches in the handler plus the next one being decoded meanwhile.
+    max_ack_pending: Math.max(10_000, (spec.batch?.maxSize ?? 0) * (batchesInFlight + 2)),
   };
   // A busy server can let a JetStream API request time out at start-up: try again before giving up.
   for (let attempt = 1; ; attempt++) {
@@ -163,7 +168,7 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
   let stopped = false;
   let messages: ConsumerMessages | undefined;
   const inFlight = new Set<Promise<void>>();
-  const concurrency = spec.batch ? 1 : (spec.concurrency ?? 16);
+  const concurrency = spec.batch ? batchesInFlight : (spec.concurrency ?? 16);
   const keyChains = new Map<string, Promise<void>>();
 
   const track = (work: Promise<void>): Promise<void> => {
@@ -186,28 +191,34 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
 
   const buffer: { msg: JsMsg; event: RawDelivered }[] = [];
   let flushTimer: NodeJS.Timeout | undefined;
-  /** The batch in the handler, if any: one at a time, in stream order. */
-  let running: Promise<void> | undefined;
+  /** Batches in the handler: at most `batchesInFlight` (by default one at a time, in stream order). */
+  const running = new Set<Promise<void>>();
+  const startBatch = (): void => {
+    const items = buffer.splice(0, spec.batch!.maxSize);
+    const p: Promise<void> = track(runBatch(items)).finally(() => {
+      running.delete(p);
+      pump();
+    });
+    running.add(p);
+  };
   /**
-   * Starts the next batch unless one is running. A batch is cut when it starts, not when it was
+   * Starts the next batch if the handler is idle. A batch is cut when it starts, not when it was
    * scheduled, so while a slow batch runs the next one grows to take everything that arrived
    * meanwhile (up to maxSize) instead of queueing many small ones behind it; and decoding and
-   * validating the next batch overlaps with the handler's writes of this one.
+   * validating the next batch overlaps with the handler's writes of this one. With more than one
+   * batch allowed in flight, the extra slots take only full batches, so batches stay large.
    */
   const pump = (): void => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (running || !buffer.length) return;
-    const items = buffer.splice(0, spec.batch!.maxSize);
-    running = track(runBatch(items)).finally(() => {
-      running = undefined;
-      pump();
-    });
+    if (!buffer.length) return;
+    if (!running.size) startBatch();
+    while (running.size < batchesInFlight && buffer.length >= spec.batch!.maxSize) startBatch();
   };
   /** Runs batches until nothing is buffered or running (on stop). */
   const drain = async (): Promise<void> => {
     pump();
-    while (running) await running;
+    while (running.size) await Promise.all([...running]);
   };
   /** Buffers one message; returns a promise only when the loop must wait (dead letter, backpressure). */
   const dispatchBatched = (msg: JsMsg): Promise<void> | undefined => {
@@ -215,22 +226,22 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     if (typeof event === 'string') return deadLetter(msg, event);
     buffer.push({ msg, event });
     if (buffer.length < spec.batch!.maxSize) {
-      if (!running) flushTimer ??= setTimeout(pump, spec.batch!.maxWaitMs);
+      if (!running.size) flushTimer ??= setTimeout(pump, spec.batch!.maxWaitMs);
       return undefined;
     }
     pump();
     return backpressure();
   };
-  // Hold further messages while a full batch waits behind the running one.
+  // Hold further messages while a full batch waits behind the running ones.
   const backpressure = async (): Promise<void> => {
-    while (running && buffer.length >= spec.batch!.maxSize) await running;
+    while (running.size >= batchesInFlight && buffer.length >= spec.batch!.maxSize) await Promise.race(running);
   };
 
   const loop = async (): Promise<void> => {
     while (!stopped) {
       try {
         const consumer = await spec.js.consumers.get(stream, durable);
-        messages = await consumer.consume({ max_messages: spec.batch ? spec.batch.maxSize * 2 : concurrency * 4 });
+        messages = await consumer.consume({ max_messages: spec.batch ? spec.batch.maxSize * (batchesInFlight + 1) : concurrency * 4 });
         for await (const msg of messages) {
           if (!spec.batch) await dispatchSingle(msg);
           else {

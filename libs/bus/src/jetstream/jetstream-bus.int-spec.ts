@@ -193,6 +193,41 @@ describe('JetStreamBus', () => {
     expect(Math.max(...sizes)).toBeGreaterThan(1);
   });
 
+  it('runs one batch at a time by default, and up to `concurrency` full batches at once when asked', async () => {
+    const producer = await newBus('crm');
+    // A backlog first, so that full batches are waiting when the consumers start.
+    await producer.publishEnvelopes(
+      Array.from({ length: 200 }, (_, n) => buildEnvelope('crm', CONTACT_CREATED_V1.subject, contact(n), { workspaceId: DEFAULT_WORKSPACE_ID })),
+    );
+    /** A slow batch handler that records what it saw and how many of its calls overlapped. */
+    const watch = (): { seen: number[]; maxActive: number; handler: (events: RawDelivered[]) => Promise<void> } => {
+      let active = 0;
+      const state = {
+        seen: [] as number[],
+        maxActive: 0,
+        handler: async (events: RawDelivered[]): Promise<void> => {
+          state.maxActive = Math.max(state.maxActive, ++active);
+          await new Promise((r) => setTimeout(r, 30));
+          state.seen.push(...events.map((e) => (e.data as { attributes: { n: number } }).attributes.n));
+          active--;
+        },
+      };
+      return state;
+    };
+    const serial = watch();
+    const overlapped = watch();
+    await (await newBus('serial')).consume({ subject: CONTACT_CREATED_V1.subject, batch: { maxSize: 20, maxWaitMs: 10 }, handler: serial.handler });
+    await (await newBus('overlap')).consume({ subject: CONTACT_CREATED_V1.subject, batch: { maxSize: 20, maxWaitMs: 10 }, concurrency: 2, handler: overlapped.handler });
+    await until(() => serial.seen.length >= 200 && overlapped.seen.length >= 200);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const { seen } of [serial, overlapped]) {
+      expect(seen).toHaveLength(200);
+      expect(new Set(seen).size).toBe(200);
+    }
+    expect(serial.maxActive).toBe(1);
+    expect(overlapped.maxActive).toBe(2);
+  });
+
   it('answers request/reply, with typed errors for bad requests and for no responder', async () => {
     const crm = await newBus('crm');
     const caller = await newBus('caller');

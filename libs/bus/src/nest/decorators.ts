@@ -35,10 +35,18 @@ export function OnEvent<S extends EventSubject>(subject: S, options: EventHandle
     addMeta(EVENT_HANDLER, target, key, { ...options, subject } satisfies EventHandlerMeta);
 }
 
-/** Like OnEvent, but receives up to `maxSize` events at once (in stream order), for batched writes. */
-export function OnEvents<S extends EventSubject>(subject: S, batch: { maxSize?: number; maxWaitMs?: number } = {}, options: Omit<EventHandlerOptions, 'ordered' | 'concurrency'> = {}) {
+/**
+ * Like OnEvent, but receives up to `maxSize` events at once (in stream order), for batched writes.
+ * `inFlight` (default 1) lets that many batches run at once, for handlers whose effects commute.
+ */
+export function OnEvents<S extends EventSubject>(subject: S, batch: { maxSize?: number; maxWaitMs?: number; inFlight?: number } = {}, options: Omit<EventHandlerOptions, 'ordered' | 'concurrency'> = {}) {
   return (target: object, key: string | symbol, _descriptor: Method<[Delivered<S>[]], void>): void =>
-    addMeta(EVENT_HANDLER, target, key, { ...options, subject, batch: { maxSize: batch.maxSize ?? 500, maxWaitMs: batch.maxWaitMs ?? 20 } } satisfies EventHandlerMeta);
+    addMeta(EVENT_HANDLER, target, key, {
+      ...options,
+      subject,
+      batch: { maxSize: batch.maxSize ?? 500, maxWaitMs: batch.maxWaitMs ?? 20 },
+      ...(batch.inFlight ? { concurrency: batch.inFlight } : {}),
+    } satisfies EventHandlerMeta);
 }
 
 /** Marks a provider method as the responder of a request subject. */
