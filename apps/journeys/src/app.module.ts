@@ -13,6 +13,6 @@ export class JourneysModule {}
 export function journeysModule(config: JourneysConfig, logger: Logger): DynamicModule {
   return {
     module: JourneysModule,
-    imports: [ServiceKitModule.forRoot({ service: 'journeys', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }), DatabaseModule, JourneysFeatureModule],
+    imports: [ServiceKitModule.forRoot({ service: 'journeys', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), outboxBatches: true }), DatabaseModule, JourneysFeatureModule],
   };
 }

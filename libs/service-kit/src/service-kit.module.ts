@@ -28,6 +28,11 @@ export interface ServiceKitOptions {
    * second): the request logger costs more there than the request's own work.
    */
   unloggedPaths?: string[];
+  /**
+   * The service also writes whole batches of events to an `outbox_batch` table (the bus's batch
+   * layout, outbox-batch.ts), which a second relay publishes; its `outbox` table is relayed as ever.
+   */
+  outboxBatches?: boolean;
 }
 
 /**

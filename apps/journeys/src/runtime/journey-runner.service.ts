@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SERVICE_CONFIG } from '@tessera/service-kit';
 import type { JourneysConfig } from '../config/journeys.config';
 import type { PoolClient } from 'pg';
-import { v5 as uuidv5 } from 'uuid';
-import { fastOutboxRow as outboxRow } from './fast-outbox';
+import { injectTraceContext } from '@tessera/observability';
+import { fastOutboxRow as outboxRow, uuidV5In } from './fast-outbox';
 import { CONTACT_UPDATE_REQUESTED_V1, CUSTOM_EVENT_PUBLISHED_V1, GOAL_REACHED_V1, INSTANCE_ENTERED_V1, INSTANCE_EXITED_V1, MESSAGE_REQUESTED_V1, STEP_COMPLETED_V1, type InstanceExitedV1 } from '@tessera/contracts';
 import { parseDuration, type JourneyDefinition } from '../engine/definition';
 import { advance } from '../engine/engine';
@@ -13,6 +13,7 @@ import { emptyBatch, InstanceStoreRepository, type InstanceRow, type LoadedConta
 
 /** Namespace for deterministic ids (instance ids from trigger ids, envelope ids from request ids). */
 export const JOURNEYS_UUID_NS = '5f0c6c1e-2a3b-4c8d-9e7f-0a1b2c3d4e5f';
+const journeysUuid = uuidV5In(JOURNEYS_UUID_NS);
 const PRODUCER = 'journeys';
 
 export interface EntryRequest {
@@ -99,7 +100,7 @@ export class JourneyRunner {
   async enterIn(c: PoolClient, requests: EntryRequest[]): Promise<{ ids: string[]; hooks: WebhookJob[] }> {
     if (!requests.length) return { ids: [], hooks: [] };
     await this.store.lockEntries(c, requests.map((r) => `${r.journeyId}:${r.contactId}`));
-    const candidates = requests.map((r) => ({ ...r, id: uuidv5(`${r.journeyId}:${r.triggerId}:${r.contactId}:${r.entryKey}`, JOURNEYS_UUID_NS) }));
+    const candidates = requests.map((r) => ({ ...r, id: journeysUuid(`${r.journeyId}:${r.triggerId}:${r.contactId}:${r.entryKey}`) }));
     const stats = await this.store.entryStats(c, candidates.map((r) => ({ journeyId: r.journeyId, contactId: r.contactId })), candidates.map((r) => r.id));
     const byPair = new Map(stats.map((s) => [`${s.journey_id}:${s.contact_id}`, { entries: s.entries, last: s.last_entered.getTime(), activeKeys: new Set(s.active_keys) }]));
     const taken = new Set(stats.flatMap((s) => s.existing));
@@ -211,9 +212,10 @@ export class JourneyRunner {
     const hooks: WebhookJob[] = [];
     const { steps, sends, outbox } = batch;
     const at = now.toISOString();
+    const trace = injectTraceContext();
     for (const { row, result, campaignId } of works) {
       finals.set(row.id, result.state);
-      const meta = { workspaceId: row.workspace_id };
+      const meta = { workspaceId: row.workspace_id, occurredAt: at, trace };
       const base = { instanceId: row.id, journeyId: row.journey_id, journeyVersion: row.version, contactId: row.contact_id, at, ...(campaignId ? { campaignId } : {}) };
       for (const e of result.effects) {
         switch (e.type) {
@@ -228,7 +230,7 @@ export class JourneyRunner {
                 PRODUCER,
                 MESSAGE_REQUESTED_V1.subject,
                 { requestId: e.requestId, contactId: row.contact_id, channel: e.channel as 'email', templateId: e.templateId, data: e.data, ...(e.overrides ? { overrides: e.overrides } : {}), journeyId: row.journey_id, journeyVersion: String(row.version), instanceId: row.id, stepId: e.node, ...(campaignId ? { campaignId } : {}) },
-                { ...meta, id: uuidv5(`message:${e.requestId}`, JOURNEYS_UUID_NS) },
+                { ...meta, id: journeysUuid(`message:${e.requestId}`) },
               ),
             );
             break;
@@ -236,10 +238,10 @@ export class JourneyRunner {
             timers.push({ workspaceId: row.workspace_id, kind: 'instance', instanceId: row.id, journeyId: row.journey_id, contactId: row.contact_id, token: e.token, dueAt: e.dueAt });
             break;
           case 'update_contact':
-            outbox.push(outboxRow(PRODUCER, CONTACT_UPDATE_REQUESTED_V1.subject, { requestId: e.requestId, contactId: row.contact_id, attributes: e.attributes, ...(e.unset ? { unset: e.unset } : {}), journeyId: row.journey_id, instanceId: row.id, stepId: e.node }, { ...meta, id: uuidv5(`update:${e.requestId}`, JOURNEYS_UUID_NS) }));
+            outbox.push(outboxRow(PRODUCER, CONTACT_UPDATE_REQUESTED_V1.subject, { requestId: e.requestId, contactId: row.contact_id, attributes: e.attributes, ...(e.unset ? { unset: e.unset } : {}), journeyId: row.journey_id, instanceId: row.id, stepId: e.node }, { ...meta, id: journeysUuid(`update:${e.requestId}`) }));
             break;
           case 'publish_event':
-            outbox.push(outboxRow(PRODUCER, CUSTOM_EVENT_PUBLISHED_V1.subject, { name: e.name, requestId: e.requestId, contactId: row.contact_id, properties: e.properties, journeyId: row.journey_id, instanceId: row.id, stepId: e.node }, { ...meta, id: uuidv5(`custom:${e.requestId}`, JOURNEYS_UUID_NS) }));
+            outbox.push(outboxRow(PRODUCER, CUSTOM_EVENT_PUBLISHED_V1.subject, { name: e.name, requestId: e.requestId, contactId: row.contact_id, properties: e.properties, journeyId: row.journey_id, instanceId: row.id, stepId: e.node }, { ...meta, id: journeysUuid(`custom:${e.requestId}`) }));
             break;
           case 'webhook':
             hooks.push({ instanceId: row.id, effect: e });

@@ -122,7 +122,7 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn(`timer batch of ${claimed.length} failed, isolating: ${(error as Error).message}`);
       for (const t of claimed) {
         try {
-          const hooks = await this.store.transaction(async (c) => ((await this.store.claimTimer(c, t.id)) ? this.fire([t], c) : []));
+          const hooks = await this.store.transaction(async (c) => ((await this.store.claimTimer(c, t.id)) ? this.fire([{ ...t, paused: undefined }], c) : []));
           this.observe([t]);
           this.runner.dispatch(hooks);
         } catch (inner) {
@@ -145,7 +145,9 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
   private async fire(timers: DueTimer[], c: import('pg').PoolClient): Promise<WebhookJob[]> {
     const hooks: WebhookJob[] = [];
     // Instances of a paused journey hold: their timers come back a minute later until it resumes.
-    const paused = await this.store.pausedJourneys(c, [...new Set(timers.filter((t) => t.kind === 'instance' && t.journey_id).map((t) => t.journey_id!))]);
+    const paused = timers.every((t) => t.paused !== undefined)
+      ? new Set(timers.filter((t) => t.paused).map((t) => t.journey_id!))
+      : await this.store.pausedJourneys(c, [...new Set(timers.filter((t) => t.kind === 'instance' && t.journey_id).map((t) => t.journey_id!))]);
     const held = timers.filter((t) => t.kind === 'instance' && paused.has(t.journey_id ?? ''));
     if (held.length) await this.store.insertTimers(c, held.map((t) => ({ workspaceId: t.workspace_id, kind: 'instance', instanceId: t.instance_id, token: t.token, journeyId: t.journey_id, contactId: t.contact_id, dueAt: new Date(Date.now() + 60_000).toISOString() })));
     const instances = timers.filter((t) => t.kind === 'instance' && t.instance_id && t.token && !paused.has(t.journey_id ?? ''));

@@ -6,6 +6,7 @@ import { createTestDatabase, testBusNamespace, TEST_NATS_URL, type TestDatabase 
 import type { SerializedEvent } from '../bus.port';
 import { JetStreamBus } from '../jetstream/jetstream-bus';
 import { OutboxRelay, outboxRow } from './outbox';
+import { outboxBatchText } from './outbox-batch';
 
 const logger = createLogger({ service: 'outbox-test', level: 'silent' });
 const SCHEMA = 'outbox_test';
@@ -15,7 +16,10 @@ const DDL = `
   CREATE SCHEMA ${SCHEMA};
   CREATE TABLE ${SCHEMA}.outbox (id uuid PRIMARY KEY, subject text NOT NULL, envelope jsonb NOT NULL, headers jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now());
   CREATE FUNCTION ${SCHEMA}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${SCHEMA}_outbox', ''); RETURN NULL; END; $$;
-  CREATE TRIGGER outbox_notify AFTER INSERT ON ${SCHEMA}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.outbox_notify();`;
+  CREATE TRIGGER outbox_notify AFTER INSERT ON ${SCHEMA}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.outbox_notify();
+  CREATE TABLE ${SCHEMA}.outbox_batch (id bigserial PRIMARY KEY, events text NOT NULL, count int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+  CREATE FUNCTION ${SCHEMA}.outbox_batch_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${SCHEMA}_outbox_batch', ''); RETURN NULL; END; $$;
+  CREATE TRIGGER outbox_batch_notify AFTER INSERT ON ${SCHEMA}.outbox_batch FOR EACH ROW EXECUTE FUNCTION ${SCHEMA}.outbox_batch_notify();`;
 
 const contact = (n: number): { contactId: string; attributes: Record<string, unknown>; createdAt: string } => ({
   contactId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -118,5 +122,21 @@ describe('OutboxRelay', () => {
     }
     expect(published).toHaveLength(300);
     expect(new Set(published).size).toBe(300);
+  });
+
+  it('relays the batch layout: a row per committed batch, its events in order, each once, after a NOTIFY', async () => {
+    received.length = 0;
+    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, logger, layout: 'batch-rows', pollMs: 60_000 });
+    await relay.start();
+    try {
+      const batches = [0, 1, 2].map((b) => Array.from({ length: 40 }, (_, n) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(5000 + b * 100 + n), { workspaceId: DEFAULT_WORKSPACE_ID })));
+      for (const rows of batches) await pool.query(`INSERT INTO ${SCHEMA}.outbox_batch (events, count) VALUES ($1, $2)`, [outboxBatchText(rows), rows.length]);
+      // The poll is a minute away: only the notification can have woken the relay.
+      await until(async () => received.length >= 120 && Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox_batch`)).rows[0].count) === 0);
+      expect(received.map((e) => e.id)).toEqual(batches.flat().map((r) => r.id));
+      expect(received[0]).toEqual(JSON.parse(JSON.stringify(batches[0]![0]!.envelope)));
+    } finally {
+      await relay.stop();
+    }
   });
 });

@@ -1,8 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EventEnvelope, EventMap, EventSubject } from '@tessera/contracts';
 import { outboxLag, type Logger } from '@tessera/observability';
-import type { EventBus, PublishMeta } from '../bus.port';
+import type { EventBus, PublishMeta, SerializedEvent } from '../bus.port';
 import { buildEnvelope } from '../envelope';
+import { parseOutboxBatch } from './outbox-batch';
 
 /** A row of a service's `outbox` table, shaped for Prisma's `outboxMessage.createMany({ data })`. */
 export interface OutboxRow {
@@ -32,10 +33,16 @@ export function outboxData(row: OutboxRow): { id: string; subject: string; envel
 
 export interface OutboxRelayOptions {
   pool: Pool;
-  /** The service's Postgres schema, which holds its `outbox` table. */
+  /** The service's Postgres schema, which holds its `outbox` (or `outbox_batch`) table. */
   schema: string;
   bus: Pick<EventBus, 'publishSerialized'>;
   logger: Logger;
+  /**
+   * `event-rows` (default): the `outbox` table, a row per event. `batch-rows`: the `outbox_batch`
+   * table, a row per committed batch of events as text (outbox-batch.ts).
+   */
+  layout?: 'event-rows' | 'batch-rows';
+  /** Rows taken per relay transaction (default 500 event rows, or 2 batch rows of up to thousands of events each). */
   batchSize?: number;
   /** Poll interval when no notification arrives (a safety net: inserts also NOTIFY). */
   pollMs?: number;
@@ -57,10 +64,15 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private readonly batchSize: number;
   private readonly table: string;
+  private readonly channel: string;
+  private readonly batchRows: boolean;
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.batchSize = options.batchSize ?? 500;
-    this.table = `"${options.schema}"."outbox"`;
+    this.batchRows = options.layout === 'batch-rows';
+    this.batchSize = options.batchSize ?? (this.batchRows ? 2 : 500);
+    const table = this.batchRows ? 'outbox_batch' : 'outbox';
+    this.table = `"${options.schema}"."${table}"`;
+    this.channel = `"${options.schema}_${table}"`;
   }
 
   async start(): Promise<void> {
@@ -92,7 +104,7 @@ export class OutboxRelay {
       this.wake?.();
     });
     try {
-      await listener.query(`LISTEN "${this.options.schema}_outbox"`);
+      await listener.query(`LISTEN ${this.channel}`);
     } catch (error) {
       drop(error as Error);
       throw error;
@@ -114,9 +126,9 @@ export class OutboxRelay {
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await this.relayBatch();
-      total += n;
-      if (n < this.batchSize) return total;
+      const { rows, events } = await this.relayBatch();
+      total += events;
+      if (rows < this.batchSize) return total;
     }
   }
 
@@ -144,23 +156,20 @@ export class OutboxRelay {
     }
   }
 
-  private async relayBatch(): Promise<number> {
+  /** One transaction: lock up to batchSize rows, publish their events, delete them once acked. */
+  private async relayBatch(): Promise<{ rows: number; events: number }> {
     const client = await this.options.pool.connect();
     try {
       await client.query('BEGIN');
-      // The envelope as text: it is published byte for byte, never parsed into objects and back.
-      const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>(
-        `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
-      );
-      if (rows.length) {
-        await this.options.bus.publishSerialized(rows.map((r) => ({ id: r.id, subject: r.subject, workspaceId: r.workspace_id, body: r.body, headers: r.headers })));
-        await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+      const taken = this.batchRows ? await this.takeBatchRows(client) : await this.takeEventRows(client);
+      if (taken.keys.length) {
+        await this.options.bus.publishSerialized(taken.events);
+        await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::${this.batchRows ? 'bigint' : 'uuid'}[])`, [taken.keys]);
         const now = Date.now();
-        for (const r of rows) outboxLag.observe((now - r.created_at.getTime()) / 1000);
+        for (const { createdAt, count } of taken.created) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
       }
       await client.query('COMMIT');
-      return rows.length;
+      return { rows: taken.keys.length, events: taken.events.length };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -168,4 +177,32 @@ export class OutboxRelay {
       client.release();
     }
   }
+
+  private async takeEventRows(client: PoolClient): Promise<TakenRows> {
+    // The envelope as text: it is published byte for byte, never parsed into objects and back.
+    const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>(
+      `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [this.batchSize],
+    );
+    return {
+      keys: rows.map((r) => r.id),
+      events: rows.map((r) => ({ id: r.id, subject: r.subject, workspaceId: r.workspace_id, body: r.body, headers: r.headers })),
+      created: rows.map((r) => ({ createdAt: r.created_at, count: 1 })),
+    };
+  }
+
+  private async takeBatchRows(client: PoolClient): Promise<TakenRows> {
+    const { rows } = await client.query<{ id: string; events: string; count: number; created_at: Date }>(
+      `SELECT id, events, count, created_at FROM ${this.table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [this.batchSize],
+    );
+    return { keys: rows.map((r) => r.id), events: rows.flatMap((r) => parseOutboxBatch(r.events)), created: rows.map((r) => ({ createdAt: r.created_at, count: r.count })) };
+  }
+}
+
+/** Rows locked by one relay transaction: their keys, their events in order, and when each was written. */
+interface TakenRows {
+  keys: string[];
+  events: SerializedEvent[];
+  created: { createdAt: Date; count: number }[];
 }
