@@ -5,6 +5,7 @@ import { ServiceKitModule } from '@tessera/service-kit';
 import type { CrmConfig } from './config/crm.config';
 import { ConsentModule } from './consent/consent.module';
 import { ContactsModule } from './contacts/contacts.module';
+import { LOOKUP_PATH } from './contacts/lookup-http.service';
 import { DatabaseModule } from './database/database.module';
 import { IdentityModule } from './identity/identity.module';
 import { ImportsModule } from './imports/imports.module';
@@ -20,7 +21,7 @@ export function crmModule(config: CrmConfig, logger: Logger): DynamicModule {
   return {
     module: CrmModule,
     imports: [
-      ServiceKitModule.forRoot({ service: 'crm', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }),
+      ServiceKitModule.forRoot({ service: 'crm', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), unloggedPaths: [LOOKUP_PATH] }),
       DatabaseModule,
       WorkspacesModule,
       ContactsModule,

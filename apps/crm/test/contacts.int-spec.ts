@@ -26,6 +26,25 @@ describe('CRM contacts API', () => {
     expect((await h.call('GET', '/v1/contacts/lookup?externalId=nobody')).status).toBe(404);
   });
 
+  it('answers lookups (a plain Fastify route) with the same shape, auth and error bodies as the rest of the API', async () => {
+    const created = await h.call('POST', '/v1/contacts', { externalId: 'look-1', email: 'look@example.com', attributes: { plan: 'pro' } });
+    expect((await h.call('POST', `/v1/contacts/${created.body.id}/tags/vip`)).status).toBeLessThan(300);
+    const byId = await h.call('GET', `/v1/contacts/${created.body.id}`);
+    for (const q of ['externalId=look-1', 'email=LOOK%40example.com']) expect((await h.call('GET', `/v1/contacts/lookup?${q}`)).body, q).toEqual(byId.body);
+    const anonymous = await fetch(`${h.crm.url}/v1/contacts/lookup?externalId=look-1`);
+    expect({ status: anonymous.status, body: await anonymous.json() }).toEqual({ status: 401, body: { statusCode: 401, error: 'Unauthorized', message: 'Missing API key: send Authorization: Bearer <key>' } });
+    expect(await h.call('GET', '/v1/contacts/lookup?externalId=look-1', undefined, 'tsk_wrong_key')).toEqual({ status: 401, body: { statusCode: 401, error: 'Unauthorized', message: 'Invalid or revoked API key' } });
+    expect(await h.call('GET', '/v1/contacts/lookup?externalId=nobody')).toEqual({ status: 404, body: { statusCode: 404, error: 'Not Found', message: 'Contact not found' } });
+    const unknown = await h.call('GET', '/v1/contacts/lookup?userId=look-1');
+    expect(unknown).toEqual({ status: 400, body: { statusCode: 400, error: 'Bad Request', message: 'Validation failed', errors: [{ path: 'userId', messages: ['property userId should not exist'] }] } });
+    expect((await h.call('GET', '/v1/contacts/lookup?externalId=a&externalId=b')).body.errors).toEqual([{ path: 'externalId', messages: ['externalId must be a string'] }]);
+    expect((await h.call('GET', '/v1/contacts/lookup?externalId=look-1&email=look%40example.com')).body.errors).toEqual([{ path: 'query', messages: ['give exactly one of externalId, email, phone, anonymousId'] }]);
+    expect((await h.call('GET', '/v1/contacts/lookup?email=not-an-email')).body.errors).toEqual([{ path: 'email', messages: ['email is not valid'] }]);
+    // Still documented, though Nest's handler is replaced.
+    const docs = (await (await fetch(`${h.crm.url}/docs-json`)).json()) as { paths: Record<string, { get: { parameters: { name: string }[] } }> };
+    expect(docs.paths['/v1/contacts/lookup'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['anonymousId', 'email', 'externalId', 'phone']);
+  });
+
   it('lists with filters and cursor pagination ordered by id', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await h.call('POST', '/v1/contacts', { externalId: `page-${i}` })).body.id);
@@ -129,11 +148,23 @@ describe('CRM contacts API', () => {
     const updated = (await h.call('GET', `/v1/contacts/${existing.id}`)).body;
     expect(updated).toMatchObject({ email: 'imp1@example.com', attributes: { ltv: 42, city: 'Oslo' } });
     expect((await h.call('GET', '/v1/contacts/lookup?externalId=imp-4')).status).toBe(200);
+    const announced = h.collect('crm.contact.created.v1');
     const ndjson = ['{"externalId":"imp-6","attributes":{"ltv":7}}', '{oops', '{"email":"imp7@example.com","plan":"pro"}', ''].join('\n');
     const nd = await fetch(`${h.crm.url}/v1/imports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/x-ndjson' }, body: ndjson });
     const ndJob: any = await nd.json();
     expect(ndJob).toMatchObject({ rowsDone: 2, rowsFailed: 1 });
     expect((await h.call('GET', '/v1/contacts/lookup?email=imp7%40example.com')).body.attributes).toEqual({ plan: 'pro' });
+    // Each imported contact is announced with the envelope and payload any other write would give it.
+    await eventually(() => announced.events.length >= 2, 8000, 'created events of the NDJSON import');
+    announced.stop();
+    const workspaceId = (await h.call('GET', '/v1/workspace')).body.id;
+    for (const [q, identity] of [['externalId=imp-6', { externalId: 'imp-6' }], ['email=imp7%40example.com', { email: 'imp7@example.com' }]] as const) {
+      const c = (await h.call('GET', `/v1/contacts/lookup?${q}`)).body;
+      const event = announced.events.find((e) => e.data.contactId === c.id);
+      expect(event, q).toMatchObject({ subject: 'crm.contact.created.v1', schemaVersion: 1, workspaceId, producer: 'crm', occurredAt: c.createdAt, partitionKey: c.id });
+      expect(event!.data).toEqual({ contactId: c.id, ...identity, attributes: c.attributes, createdAt: c.createdAt });
+    }
+    expect(new Set(announced.events.map((e) => e.id)).size).toBe(announced.events.length);
     expect((await h.call('GET', '/v1/imports')).body.map((j: { id: string }) => j.id)).toEqual([ndJob.id, job.id]);
   });
 });

@@ -1,25 +1,25 @@
 import { outboxRow, type OutboxRow } from '@tessera/bus';
-import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_MERGED_V1, CONTACT_UPDATED_V1 } from '@tessera/contracts';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_MERGED_V1, CONTACT_UPDATED_V1, type ContactCreatedV1 } from '@tessera/contracts';
 import type { ContactRow } from './contact-store.repository';
 import type { IdentityHashes } from './erasure.repository';
 
 export const STANDARD_FIELDS = ['externalId', 'email', 'phone', 'timezone', 'locale'] as const;
 export type StandardField = (typeof STANDARD_FIELDS)[number];
 
+/** contact.created's payload (ContactStore.copyCreated reuses it for a batch's envelopes). */
+export function createdData(c: ContactRow): ContactCreatedV1 {
+  return {
+    contactId: c.id,
+    ...(c.externalId ? { externalId: c.externalId } : {}),
+    ...(c.email ? { email: c.email } : {}),
+    ...(c.phone ? { phone: c.phone } : {}),
+    attributes: c.attributes,
+    createdAt: c.createdAt.toISOString(),
+  };
+}
+
 export function createdEvent(c: ContactRow): OutboxRow {
-  return outboxRow(
-    'crm',
-    CONTACT_CREATED_V1.subject,
-    {
-      contactId: c.id,
-      ...(c.externalId ? { externalId: c.externalId } : {}),
-      ...(c.email ? { email: c.email } : {}),
-      ...(c.phone ? { phone: c.phone } : {}),
-      attributes: c.attributes,
-      createdAt: c.createdAt.toISOString(),
-    },
-    { workspaceId: c.workspaceId, occurredAt: c.createdAt },
-  );
+  return outboxRow('crm', CONTACT_CREATED_V1.subject, createdData(c), { workspaceId: c.workspaceId, occurredAt: c.createdAt });
 }
 
 /** The thin update event: only what differs between `before` and `after`; undefined when nothing did. */

@@ -1,7 +1,12 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { v7 as uuidv7 } from 'uuid';
 import type { OutboxRow } from '@tessera/bus';
 import { PG_POOL } from '@tessera/service-kit';
+import { createdData, createdEvent } from './contact-events';
 
 export type Db = Pool | PoolClient;
 
@@ -30,6 +35,42 @@ const CONTACT_RECORD = `t(id uuid, "workspaceId" uuid, "externalId" text, email 
   version bigint, "createdAt" timestamptz, "updatedAt" timestamptz)`;
 
 const RETRYABLE = new Set(['40P01', '40001']);
+
+// COPY's text format: backslash escapes for the four characters that would break a row apart.
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const copyField = (v: string | null): string => (v === null ? '\\N' : COPY_SPECIAL.test(v) ? v.replace(/[\\\n\r\t]/g, (ch) => COPY_ESCAPES[ch]!) : v);
+
+function contactCopyLine(r: ContactRow): string {
+  return `${r.id}\t${r.workspaceId}\t${copyField(r.externalId)}\t${copyField(r.email)}\t${copyField(r.phone)}\t${copyField(r.timezone)}\t${copyField(r.locale)}\t${copyField(JSON.stringify(r.attributes))}\t${copyField(
+    JSON.stringify(r.attrTs),
+  )}\t${r.version}\t${r.createdAt.toISOString()}\t${r.updatedAt.toISOString()}\n`;
+}
+
+function outboxCopyLine(r: OutboxRow): string {
+  return `${r.id}\t${copyField(r.subject)}\t${copyField(JSON.stringify(r.envelope))}\t${copyField(JSON.stringify(r.headers))}\n`;
+}
+
+export type LookupKind = 'external_id' | 'email' | 'anonymous_id';
+
+/** The profile an identity points at, its merge pointer followed, with its tags: one statement. */
+function lookupSql(kind: LookupKind): string {
+  const column = kind === 'anonymous_id' ? null : kind;
+  return `WITH hit AS (
+     ${column ? `(SELECT id FROM contact WHERE workspace_id = $1 AND ${column} = $2 AND erased_at IS NULL) UNION ALL` : ''}
+     (SELECT contact_id AS id FROM contact_identity WHERE workspace_id = $1 AND kind = $3 AND value = $2)
+     LIMIT 1
+   ), live AS (SELECT COALESCE(h.merged_into, h.id) AS live_id FROM hit JOIN contact h ON h.id = hit.id)
+   SELECT ${COLUMNS}, ARRAY(SELECT tag FROM contact_tag t WHERE t.contact_id = c.id ORDER BY tag) AS tags
+   FROM contact c JOIN live ON c.id = live.live_id WHERE c.workspace_id = $1`;
+}
+
+const LOOKUP_SQL: Record<LookupKind, string> = { external_id: lookupSql('external_id'), email: lookupSql('email'), anonymous_id: lookupSql('anonymous_id') };
+
+/** Named, so each pooled connection parses and plans it once (the hot lookup path). */
+export function lookupStatement(kind: LookupKind, workspaceId: string, value: string): QueryConfig {
+  return { name: `crm_lookup_${kind}`, text: LOOKUP_SQL[kind], values: [workspaceId, value, kind] };
+}
 
 /**
  * Raw SQL over the CRM's pg pool for the contact core: row locks, multi-row upserts and the
@@ -124,18 +165,8 @@ export class ContactStore {
    * (the lookup API's hot path): the unique column first, else a secondary identity; merge
    * pointers are flat (one hop). Phone lookups take `findIdBy`, which picks among shared numbers.
    */
-  async lookupLive(db: Db, workspaceId: string, kind: 'external_id' | 'email' | 'anonymous_id', value: string): Promise<(ContactRow & { tags: string[] }) | undefined> {
-    const column = kind === 'anonymous_id' ? null : kind;
-    const { rows } = await db.query<ContactRow & { tags: string[] }>(
-      `WITH hit AS (
-         ${column ? `(SELECT id FROM contact WHERE workspace_id = $1 AND ${column} = $2 AND erased_at IS NULL) UNION ALL` : ''}
-         (SELECT contact_id AS id FROM contact_identity WHERE workspace_id = $1 AND kind = $3 AND value = $2)
-         LIMIT 1
-       ), live AS (SELECT COALESCE(h.merged_into, h.id) AS live_id FROM hit JOIN contact h ON h.id = hit.id)
-       SELECT ${COLUMNS}, ARRAY(SELECT tag FROM contact_tag t WHERE t.contact_id = c.id ORDER BY tag) AS tags
-       FROM contact c JOIN live ON c.id = live.live_id WHERE c.workspace_id = $1`,
-      [workspaceId, value, kind],
-    );
+  async lookupLive(db: Db, workspaceId: string, kind: LookupKind, value: string): Promise<(ContactRow & { tags: string[] }) | undefined> {
+    const { rows } = await db.query<ContactRow & { tags: string[] }>(lookupStatement(kind, workspaceId, value));
     return rows[0];
   }
 
@@ -223,6 +254,35 @@ export class ContactStore {
         JSON.stringify(b.outbox),
       ],
     );
+  }
+
+  /**
+   * New contacts and their `contact.created` outbox rows by COPY (an import's batch): cheaper for
+   * Postgres than a JSON document of rows (measured per row: outbox 16 µs by COPY, 21 µs through
+   * jsonb_to_recordset, 26 µs built in SQL from the copied contacts). The first event goes through
+   * outboxRow (contract check, trace context); the others of the same workspace and instant reuse
+   * its envelope with their own id, partition key and payload, built by the same createdData over
+   * fields and attributes already normalised and schema-checked (the per-event class-transformer
+   * check was the largest single CPU cost of an import). Callers hold the identities' locks and
+   * checked that none exists, as for `insert`; a unique violation still aborts the transaction.
+   */
+  async copyCreated(c: PoolClient, rows: ContactRow[]): Promise<void> {
+    if (!rows.length) return;
+    const first = createdEvent(rows[0]!);
+    const events = [first];
+    for (const r of rows.slice(1)) {
+      if (r.workspaceId !== first.envelope.workspaceId || r.createdAt.getTime() !== rows[0]!.createdAt.getTime()) {
+        events.push(createdEvent(r));
+        continue;
+      }
+      const id = uuidv7();
+      events.push({ id, subject: first.subject, envelope: { ...first.envelope, id, partitionKey: r.id, data: createdData(r) }, headers: first.headers });
+    }
+    await pipeline(
+      Readable.from([rows.map(contactCopyLine).join('')]),
+      c.query(copyFrom('COPY contact (id, workspace_id, external_id, email, phone, timezone, locale, attributes, attr_updated_at, version, created_at, updated_at) FROM STDIN')),
+    );
+    await pipeline(Readable.from([events.map(outboxCopyLine).join('')]), c.query(copyFrom('COPY outbox (id, subject, envelope, headers) FROM STDIN')));
   }
 
   /** Points identities at a contact (moving them if they pointed elsewhere). */

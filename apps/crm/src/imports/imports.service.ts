@@ -5,7 +5,7 @@ import { parse } from 'csv-parse';
 import { v7 as uuidv7 } from 'uuid';
 import type { OutboxRow } from '@tessera/bus';
 import { AttributesRepository } from '../attributes/attributes.repository';
-import { bump, createdEvent, updatedEvent } from '../contacts/contact-events';
+import { bump, updatedEvent } from '../contacts/contact-events';
 import { ContactStore, type ContactRow } from '../contacts/contact-store.repository';
 import { emptyContact } from '../contacts/contacts.service';
 import { normalizeFields } from '../contacts/fields';
@@ -39,17 +39,28 @@ export class ImportsService {
     const job = await this.imports.create(workspaceId, uuidv7(), format);
     const skipped: Failure[] = [];
     let batch: ImportRow[] = [];
+    // One batch is written while the next is parsed (CPU here, I/O there); batches still commit in
+    // file order, each starting after the previous one committed. Memory stays at two batches.
+    let writing: Promise<void> | undefined;
+    const dispatch = async (rows: ImportRow[]): Promise<void> => {
+      const failed = skipped.splice(0);
+      if (writing) await writing;
+      writing = this.applyBatch(workspaceId, job.id, rows, failed);
+      writing.catch(() => undefined); // awaited by the next dispatch or below; never left unhandled
+    };
     try {
       for await (const row of format === 'csv' ? this.csvRows(body, skipped) : this.ndjsonRows(body, skipped)) {
         batch.push(row);
         if (batch.length >= BATCH) {
-          await this.applyBatch(workspaceId, job.id, batch, skipped.splice(0));
+          await dispatch(batch);
           batch = [];
         }
       }
-      await this.applyBatch(workspaceId, job.id, batch, skipped.splice(0));
+      await dispatch(batch);
+      await writing;
       return await this.imports.finish(job.id, 'completed');
     } catch (error) {
+      await writing?.catch(() => undefined); // let a batch in flight settle before the job is closed
       const line = (error as { lines?: number }).lines ?? 0;
       return this.imports.finish(job.id, 'failed', { line, reason: `import stopped: ${(error as Error).message}` });
     }
@@ -146,7 +157,8 @@ export class ImportsService {
         if (row.email) byEmail.set(row.email, row.id);
         done++;
       }
-      const events: OutboxRow[] = [...created.values()].map(createdEvent);
+      await this.store.copyCreated(c, [...created.values()]); // first: their events' ids sort before the updates' (relay order)
+      const events: OutboxRow[] = [];
       const updates: ContactRow[] = [];
       for (const [id, row] of locked) {
         const after = bump(row, {}, at);
@@ -156,7 +168,7 @@ export class ImportsService {
         events.push(event);
       }
       await this.attributes.insertInferred(c, inferred);
-      await this.store.writeBatch(c, { inserts: [...created.values()], updates, identities: [], outbox: events });
+      await this.store.writeBatch(c, { inserts: [], updates, identities: [], outbox: events });
       await this.imports.progress(c, jobId, done, failed);
     });
   }

@@ -45,7 +45,7 @@ function isDataException(error: { meta?: { driverAdapterError?: { cause?: { orig
 const TRANSIENT_CODES = new Set(['P2024', 'P2028', 'P1001', 'P1002', 'P1017', '57P01', '57P02', '57P03', '53300', 'ECONNREFUSED', 'ECONNRESET']);
 const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Connection terminated|Unable to start a transaction in the given time/i;
 
-function isTransient(error: { code?: string; message?: string; cause?: unknown }): boolean {
+export function isTransientError(error: { code?: string; message?: string; cause?: unknown }): boolean {
   for (let e: typeof error | undefined = error, depth = 0; e && depth < 4; e = e.cause as typeof error | undefined, depth++) {
     if ((e.code && TRANSIENT_CODES.has(e.code)) || (e.message && TRANSIENT_MESSAGES.test(e.message))) return true;
   }
@@ -87,7 +87,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const prisma = error.code ? PRISMA_CODES[error.code] : undefined;
     if (prisma) return { statusCode: prisma[0], error: HttpStatus[prisma[0]] ?? 'Error', message: prisma[1], ...(error.meta?.target ? { fields: error.meta.target } : {}) };
     if (isDataException(error as never)) return { statusCode: 400, error: 'Bad Request', message: 'Invalid input value' };
-    if (isTransient(error)) return { statusCode: 503, error: 'Service Unavailable', message: 'Temporarily unavailable; retry shortly' };
+    if (isTransientError(error)) return { statusCode: 503, error: 'Service Unavailable', message: 'Temporarily unavailable; retry shortly' };
     return { statusCode: 500, error: 'Internal Server Error', message: 'Internal error' };
   }
 }
