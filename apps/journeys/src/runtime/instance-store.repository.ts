@@ -204,7 +204,7 @@ export class InstanceStoreRepository {
        sends AS (
          INSERT INTO send_log (workspace_id, contact_id, channel, journey_id, sent_at)
          SELECT r.ws, r.c, r.ch, r.j, r.at FROM jsonb_to_recordset((SELECT d->'l' FROM doc)) AS r(ws uuid, c uuid, ch text, j uuid, at timestamptz)),
-       -- All of the batch's events in one row, as text (see serializeOutbox). Deterministic ids: a step
+       -- All of the batch's events in one row, as text (see outboxBatchText in @tessera/bus). Deterministic ids: a step
        -- replayed after a crash produces the same ids, absorbed by JetStream's de-duplication.
        outbox_rows AS (
          INSERT INTO outbox_batch (events, count) SELECT $2::text, $3::int WHERE $3::int > 0)
