@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS, type JetStreamBus } from '@tessera/bus';
 import type { EventEnvelope, EventMap, EventSubject } from '@tessera/contracts';
-import { SERVICE_CONFIG } from '@tessera/service-kit';
+import { MicroBatcher, SERVICE_CONFIG } from '@tessera/service-kit';
 import { KeyedRateLimiter } from '../common/token-bucket';
 import { eventsAccepted, eventsDuplicate, rateLimited } from '../common/metrics';
 import type { IngestionConfig } from '../config/ingestion.config';
@@ -9,7 +9,6 @@ import type { SourceRecord } from '../sources/source';
 import { currentTrace, eventIdFor, fastEnvelope } from './envelopes';
 import { ArchiveWriter } from './archive-writer.service';
 import { IngestRepository } from './ingest.repository';
-import { MicroBatcher } from '../common/micro-batcher';
 
 export const PRODUCER = 'ingestion';
 

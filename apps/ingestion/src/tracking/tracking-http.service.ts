@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
+import { serveDirect, type DirectResponse, type DirectRoute } from '@tessera/service-kit';
 import { eventsRejected } from '../common/metrics';
-import { serveDirect, type DirectResponse, type DirectRoute } from '../common/direct-routes';
 import { SourceCacheService } from '../sources/source-cache.service';
 import type { SourceRecord } from '../sources/source';
 import { ArchiveBehind, IngestService, RateLimited, type IngestItem } from './ingest.service';
