@@ -6,9 +6,8 @@
 //    layout partial, link rewriting + HMAC click/open tokens, building the provider message) handed
 //    to an in-process fake EmailProvider (the port's abstract base from libs/providers/core/dist).
 //    Printed beside the raw Handlebars render rate of the same compiled template, same run.
-//    Not included: the Postgres writes of the real pipeline (queued insert, sent update, history,
-//    outbox: ~4 single-row statements in 2 transactions per message), which bound a single
-//    replica's end-to-end rate far lower (see ENVIRONMENT.md: ~1.9k single-row commits/s).
+//    Not included: the bus, Postgres and the outbox of the real pipeline; send.bench.mjs measures
+//    the whole path through the running service.
 // 2. SMTP: the email-smtp provider (nodemailer, pooled) sending to a local smtp-server sink in a
 //    child process, with 1 connection vs the pool.
 import { fork } from 'node:child_process';

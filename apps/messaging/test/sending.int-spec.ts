@@ -154,6 +154,27 @@ describe('messaging: providers, templates and the send pipeline', () => {
     expect(all.filter((m) => (m.raw as { Body: string }).Body === 'Code 999')).toHaveLength(1);
   });
 
+  it('sends a burst of bus requests as batches: each once, with its history and status events, and one whose contact arrives late', async () => {
+    await template({ name: 'burst', channel: 'webhook', content: { locales: { default: { payload: '{"n": {{n}} }' } } } });
+    const late = randomUUID(); // not in the projection yet: its send waits for a redelivery
+    const requests = Array.from({ length: 40 }, (_, n) => ({ requestId: `burst-${randomUUID()}`, contactId: n === 7 ? late : ann, channel: 'webhook' as const, templateId: 'burst', data: { n } }));
+    requests.push({ ...requests[3]! }); // a repeat inside the same burst
+    await Promise.all(requests.map((r) => h.publish('journeys', MESSAGE_REQUESTED_V1.subject, r)));
+    const sent = (count: number) => async (): Promise<{ id: string }[] | undefined> => {
+      const { rows } = await h.pool.query(`SELECT id FROM message WHERE idempotency_key = ANY($1::text[]) AND status = 'sent'`, [requests.map((r) => r.requestId)]);
+      return rows.length === count ? rows : undefined;
+    };
+    await waitFor(sent(39), 'every burst request but the late one sent', 15_000);
+    await contact(late, 4);
+    const rows = await waitFor(sent(40), 'the late request sent once its contact arrived', 15_000);
+    await new Promise((r) => setTimeout(r, 300)); // give a (wrong) second send the time it would need
+    const burst = hook.received.filter((m) => rows.some((r) => r.id === (m.raw as { id: string }).id));
+    expect(burst.map((m) => (m.raw as { payload: { n: number } }).payload.n).sort((a, b) => a - b)).toEqual(requests.slice(0, 40).map((_, n) => n));
+    const history = await h.pool.query(`SELECT array_agg(status ORDER BY occurred_at, id) AS statuses FROM message_status_event WHERE message_id = ANY($1::uuid[]) GROUP BY message_id`, [rows.map((r) => r.id)]);
+    expect(history.rows.map((r) => r.statuses)).toEqual(rows.map(() => ['queued', 'sent']));
+    await waitFor(() => h.seen('messaging.message.status_changed.v1').filter((e) => rows.some((r) => r.id === e.data.messageId)).length >= 80, 'a queued and a sent event per message on the bus');
+  });
+
   it("applies a bus request's overrides: a replaced part and a preferred provider; refuses one the channel lacks", async () => {
     await template({ name: 'promo', channel: 'sms', content: { locales: { default: { body: 'Promo {{code}}' } } } });
     const backup = ((await h.call('GET', '/v1/providers')).body as { id: string; name: string }[]).find((p) => p.name === 'twilio backup')!;

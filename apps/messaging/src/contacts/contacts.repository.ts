@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { MicroBatcher, PG_POOL } from '@tessera/service-kit';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type Contact } from '../generated/prisma/client';
 
@@ -14,10 +16,24 @@ const STANDARD = ['email', 'phone', 'timezone', 'locale'] as const;
 /** The contact projection (fed by crm events). The only code that touches the contact table. */
 @Injectable()
 export class ContactsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(PG_POOL) private readonly pool: Pool,
+  ) {}
+
+  /** Concurrent look-ups (the sends of one bus batch) share one query. */
+  private readonly lookups = new MicroBatcher<{ workspaceId: string; id: string }, Contact | null>(async (keys) => {
+    const { rows } = await this.pool.query<Contact>(
+      `SELECT c.workspace_id AS "workspaceId", c.id, email, phone, timezone, locale, attributes, consent, last_inbound_at AS "lastInboundAt", updated_at AS "updatedAt"
+       FROM contact c JOIN json_to_recordset($1) AS k(workspace_id uuid, id uuid) USING (workspace_id, id)`,
+      [JSON.stringify(keys.map((k) => ({ workspace_id: k.workspaceId, id: k.id })))],
+    );
+    const byKey = new Map(rows.map((r) => [`${r.workspaceId}/${r.id}`, r]));
+    return keys.map((k) => byKey.get(`${k.workspaceId}/${k.id}`.toLowerCase()) ?? null);
+  });
 
   find(workspaceId: string, id: string): Promise<Contact | null> {
-    return this.prisma.contact.findUnique({ where: { workspaceId_id: { workspaceId, id } } });
+    return this.lookups.submit({ workspaceId, id });
   }
 
   findByPhone(workspaceId: string, phone: string): Promise<Contact | null> {

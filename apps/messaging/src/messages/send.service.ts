@@ -10,7 +10,7 @@ import { ProvidersService } from '../providers/providers.service';
 import { RenderError, type ChannelContent } from '../templates/renderer';
 import { TemplatesService, type ResolvedTemplate } from '../templates/templates.service';
 import { TrackingLinks } from '../tracking/tracking-links';
-import { MessagesRepository } from './messages.repository';
+import { MessagesRepository, type NewMessage } from './messages.repository';
 import { applyOverrides } from './overrides';
 import { statusChanged } from './status-events';
 
@@ -58,11 +58,8 @@ export class SendService {
    */
   async send(request: SendRequest, finalAttempt = true): Promise<Message> {
     const lease = this.config.MESSAGING_SEND_LEASE_SECONDS;
-    const inserted = await this.messages.insertQueued(
-      { id: uuidv7(), workspaceId: request.workspaceId, idempotencyKey: request.idempotencyKey, contactId: request.contactId, channel: request.channel, templateId: request.templateId, journeyId: request.journeyId ?? null, campaignId: request.campaignId ?? null },
-      lease,
-      (m) => statusChanged(m, 'queued'),
-    );
+    const queued: NewMessage = { id: uuidv7(), workspaceId: request.workspaceId, idempotencyKey: request.idempotencyKey, contactId: request.contactId, channel: request.channel, templateId: request.templateId, journeyId: request.journeyId ?? null, campaignId: request.campaignId ?? null };
+    const inserted = await this.messages.insertQueued(queued, lease, statusChanged({ ...queued, templateVersion: null }, 'queued'));
     let message = inserted.message;
     if (!inserted.created) {
       if (message.status !== 'queued') return message; // already done: a repeat never sends twice
@@ -141,7 +138,7 @@ export class SendService {
     const consent = (contact.consent ?? {}) as Record<string, string>;
     if (consent[channel] === 'unsubscribed') return `unsubscribed: contact opted out of ${channel}`;
     if (template.subscriptionGroup && consent[`${channel}:${template.subscriptionGroup}`] === 'unsubscribed') return `unsubscribed: contact opted out of ${channel}/${template.subscriptionGroup}`;
-    const suppressed = (await this.messages.isSuppressed(contact.workspaceId, channel, address)) ?? (await this.messages.isSuppressed(contact.workspaceId, channel, contact.id));
+    const suppressed = await this.messages.suppressionFor(contact.workspaceId, channel, [address, contact.id]);
     if (suppressed) return `suppressed: ${suppressed.reason}`;
     return undefined;
   }
@@ -179,9 +176,8 @@ export class SendService {
 
   private async finish(message: Message, status: MessageStatus, detail: string, fields: Partial<Message> = {}): Promise<Message> {
     const updated: Message = { ...message, ...fields, status, failureReason: status === 'sent' ? null : detail, claimedUntil: null };
-    const { templateVersion, recipient, providerConfigId, providerMessageId, attempts, subscriptionGroup } = updated;
-    const links = updated.links ? (updated.links as object) : undefined;
-    await this.messages.recordStatus(message.id, status, detail, { status, failureReason: updated.failureReason, claimedUntil: null, templateVersion, recipient, providerConfigId, providerMessageId, attempts, subscriptionGroup, links }, statusChanged(updated, status, status === 'sent' ? undefined : detail));
+    const occurredAt = new Date();
+    await this.messages.recordOutcome({ message: updated, detail, event: statusChanged(updated, status, status === 'sent' ? undefined : detail, occurredAt), occurredAt });
     return updated;
   }
 }

@@ -3,7 +3,7 @@ import { MESSAGE_STATUS_CHANGED_V1, type MessageStatus, type MessageStatusChange
 import type { Message } from '../generated/prisma/client';
 
 /** The analytics feed event for a message's status change. */
-export function statusChanged(message: Message, status: MessageStatus, detail?: string, occurredAt: Date = new Date()): OutboxRow {
+export function statusChanged(message: Pick<Message, 'id' | 'workspaceId' | 'contactId' | 'channel' | 'templateId' | 'templateVersion' | 'journeyId' | 'campaignId'>, status: MessageStatus, detail?: string, occurredAt: Date = new Date()): OutboxRow {
   const data: MessageStatusChangedV1 = {
     messageId: message.id,
     contactId: message.contactId,

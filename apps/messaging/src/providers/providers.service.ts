@@ -1,6 +1,7 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { redactOptions, TokenBucket, validateProviderOptions, type ChannelProvider, type ProviderRegistry } from '@tessera/provider-core';
+import { SharedCalls } from '../common/shared-calls';
 import type { ProviderConfig } from '../generated/prisma/client';
 import { PROVIDER_REGISTRY } from './provider-plugins';
 import type { CreateProviderConfigDto, ProviderConfigView } from './providers.dto';
@@ -16,6 +17,7 @@ export interface LiveProvider {
 @Injectable()
 export class ProvidersService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly live = new Map<string, LiveProvider>();
+  private readonly channelReads = new SharedCalls<ProviderConfig[]>();
   private readonly logger = new Logger(ProvidersService.name);
 
   constructor(
@@ -60,9 +62,9 @@ export class ProvidersService implements OnApplicationBootstrap, OnModuleDestroy
     await live?.provider.close();
   }
 
-  /** The channel's providers, default first, each a running instance. */
+  /** The channel's providers, default first, each a running instance (concurrent sends share the read). */
   async forChannel(workspaceId: string, channel: string): Promise<LiveProvider[]> {
-    const configs = await this.repository.forChannel(workspaceId, channel);
+    const configs = await this.channelReads.run(`${workspaceId}/${channel}`, () => this.repository.forChannel(workspaceId, channel));
     return configs.flatMap((config) => {
       const cached = this.live.get(config.id);
       if (cached && cached.config.updatedAt.getTime() === config.updatedAt.getTime()) return [cached];

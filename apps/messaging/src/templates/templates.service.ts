@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import { SharedCalls } from '../common/shared-calls';
 import type { Template, TemplateVersion } from '../generated/prisma/client';
 import { pickLocale, render, syntaxError, type ChannelContent, type TemplateContent } from './renderer';
 import type { CreateTemplateDto, UpdateTemplateDto } from './templates.dto';
@@ -20,6 +21,7 @@ const PARTIALS_TTL_MS = 5_000;
 @Injectable()
 export class TemplatesService {
   private readonly partialsCache = new Map<string, { at: number; key: string; partials: Record<string, string> }>();
+  private readonly sendResolutions = new SharedCalls<ResolvedTemplate | undefined>();
 
   constructor(private readonly repository: TemplatesRepository) {}
 
@@ -54,8 +56,12 @@ export class TemplatesService {
     return this.repository.versions(workspaceId, (await this.get(workspaceId, id)).id);
   }
 
-  /** The latest published version (sends never use drafts). */
-  async resolveForSend(workspaceId: string, idOrName: string): Promise<ResolvedTemplate | undefined> {
+  /** The latest published version (sends never use drafts); concurrent sends of one template share the read. */
+  resolveForSend(workspaceId: string, idOrName: string): Promise<ResolvedTemplate | undefined> {
+    return this.sendResolutions.run(`${workspaceId}/${idOrName}`, () => this.latestPublished(workspaceId, idOrName));
+  }
+
+  private async latestPublished(workspaceId: string, idOrName: string): Promise<ResolvedTemplate | undefined> {
     const template = await this.repository.find(workspaceId, idOrName);
     if (!template) return undefined;
     const version = await this.repository.latestVersion(workspaceId, template.id);
