@@ -3,7 +3,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { describe, expect, it } from 'vitest';
 import { eventDefinition, validateContract } from '@tessera/contracts';
 import { checkedEnvelope, eventIdFor, fastEnvelope } from './envelopes';
-import { correctedTimestamp, exceedsDepth, MAX_EVENT_BYTES, normaliseBatch, normaliseCall } from './segment-call';
+import { correctedTimestamp, exceedsDepth, jsonBytesBound, MAX_EVENT_BYTES, normaliseBatch, normaliseCall } from './segment-call';
 
 const SOURCE = '00000000-0000-4000-8000-000000000002';
 const WORKSPACE = '00000000-0000-4000-8000-000000000001';
@@ -55,6 +55,22 @@ describe('normaliseCall', () => {
     expect(exceedsDepth({ a: { b: 1 } }, 1)).toBe(false);
     expect(exceedsDepth({ a: { b: { c: 1 } } }, 1)).toBe(true);
   });
+
+  it('bounds the JSON size of any parsed value from above, and is -1 exactly when it nests too deep', () => {
+    const tooDeep = (value: unknown, limit: number, depth = 0): boolean => typeof value === 'object' && value !== null && (depth > limit || Object.values(value).some((c) => tooDeep(c, limit, depth + 1)));
+    fc.assert(
+      // Any UTF-16 units in strings (lone surrogates and control characters print longest).
+      fc.property(fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }), fc.integer({ min: 0, max: 4 }), (value, limit) => {
+        const bound = jsonBytesBound(value, limit);
+        expect(bound < 0).toBe(tooDeep(value, limit));
+        if (bound >= 0) expect(Buffer.byteLength(JSON.stringify(value))).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 200 },
+    );
+    const longest = { s: '\u0001\ud800', n: -2.2250738585072014e-308 };
+    expect(Buffer.byteLength(JSON.stringify(longest))).toBeLessThanOrEqual(jsonBytesBound(longest, 1));
+    // fast-check builds its tables for any-unit strings on first use: seconds on a busy machine.
+  }, 30_000);
 
   it('leaves the size of a single call to its caller, which measured the body as sent', () => {
     const item = { type: 'track', userId: 'u', event: 'E', properties: { s: 'é'.repeat(MAX_EVENT_BYTES / 2) } };

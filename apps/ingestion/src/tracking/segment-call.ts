@@ -63,21 +63,45 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Whether objects/arrays nest deeper than `limit`. Recursion stops as soon as the limit is passed,
- * so it is never deeper than `limit` frames, whatever the input (and allocates nothing).
+ * At most how many UTF-8 bytes `value` takes as JSON, or -1 when objects/arrays nest deeper than
+ * `limit`. A bound, not a measure: each UTF-16 unit of a string counts as 6 bytes (its longest
+ * form, `\uXXXX`), each number as 25, so an event of a few KB of text is known to be under the
+ * size limit without being serialised. Recursion stops as soon as the limit is passed, so it is
+ * never deeper than `limit` frames, whatever the input.
  */
-export function exceedsDepth(value: unknown, limit: number, depth = 0): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (depth > limit) return true;
+export function jsonBytesBound(value: unknown, limit: number, depth = 0): number {
+  switch (typeof value) {
+    case 'string':
+      return value.length * 6 + 2;
+    case 'number':
+      return 25; // the longest a double prints, e.g. -2.2250738585072014e-308
+    case 'object':
+      break;
+    default:
+      return 5; // true, false; JSON.parse makes nothing else
+  }
+  if (value === null) return 4;
+  if (depth > limit) return -1;
+  let bytes = 2; // the brackets
   if (Array.isArray(value)) {
-    for (const child of value) if (typeof child === 'object' && child !== null && exceedsDepth(child, limit, depth + 1)) return true;
-    return false;
+    for (const child of value) {
+      const size = jsonBytesBound(child, limit, depth + 1);
+      if (size < 0) return -1;
+      bytes += size + 1; // and its comma
+    }
+    return bytes;
   }
   for (const key in value) {
-    const child = (value as Record<string, unknown>)[key];
-    if (typeof child === 'object' && child !== null && exceedsDepth(child, limit, depth + 1)) return true;
+    const size = jsonBytesBound((value as Record<string, unknown>)[key], limit, depth + 1);
+    if (size < 0) return -1;
+    bytes += key.length * 6 + 4 + size; // "key": value,
   }
-  return false;
+  return bytes;
+}
+
+/** Whether objects/arrays nest deeper than `limit` (never recursing deeper than that). */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  return jsonBytesBound(value, limit) < 0;
 }
 
 /** A Segment id: a non-empty string, or a finite number (some SDKs send numeric user ids). */
@@ -226,11 +250,13 @@ export function normaliseBatch(items: unknown[], ctx: CallContext): BatchResult 
   const shared: CallContext = { ...ctx, receivedAtIso: ctx.receivedAt.toISOString() };
   items.forEach((item, index) => {
     // Depth first: measuring a pathologically deep item with JSON.stringify would overflow the stack.
-    if (exceedsDepth(item, MAX_DEPTH)) {
+    const bound = jsonBytesBound(item, MAX_DEPTH);
+    if (bound < 0) {
       errors.push({ index, path: '', message: `is nested deeper than ${MAX_DEPTH} levels` });
       return;
     }
-    const bytes = ctx.sizeChecked ? 0 : jsonBytes(item);
+    // Serialised to be measured only when the bound leaves doubt (the bound is far above most events).
+    const bytes = ctx.sizeChecked || bound <= MAX_EVENT_BYTES ? 0 : jsonBytes(item);
     if (bytes > MAX_EVENT_BYTES) {
       errors.push({ index, path: '', message: `event is ${bytes} bytes; the limit is ${MAX_EVENT_BYTES}` });
       return;
