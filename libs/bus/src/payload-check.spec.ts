@@ -2,13 +2,17 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EVENTS, MESSAGE_STATUS_CHANGED_V1, validateContract } from '@tessera/contracts';
+import { declaresTransforms, EVENTS, MESSAGE_STATUS_CHANGED_V1, STEP_COMPLETED_V1, STEP_COMPLETED_V2, validateContract } from '@tessera/contracts';
 import { checkPayload, plainlyValid } from './payload-check';
 
 type Class = new () => object;
 
+// A valid journeys.step.completed.v1 payload, the item of a nested list (journeys.step.completed.v2).
+const STEP = { instanceId: '0190a5b4-8c2e-7d3f-9a1b-2c3d4e5f6a7b', journeyId: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f', journeyVersion: 1, contactId: '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f', at: '2026-11-10T10:00:00.000Z', stepId: 's', stepType: 'send', outcome: 'sent' };
+
 // Values that pass or break the usual decorators: ids, dates, enums' members, sizes, types.
 const POOL: unknown[] = [
+  [STEP], [STEP, { ...STEP, journeyVersion: 0 }],
   '0190a5b4-8c2e-7d3f-9a1b-2c3d4e5f6a7b', '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f', 'not-a-uuid', '', 'a'.repeat(64), 'x'.repeat(300), 'x'.repeat(2000),
   '2026-11-10T10:00:00.000Z', '2026-11-10', '10/11/2026', 'email', 'sms', 'sent', 'track', 'api', 'variant:A',
   0, 1, -1, 1.5, 2 ** 40, true, false, null, undefined, [], ['a'], [1], {}, { a: 1 }, { plan: 'pro' },
@@ -74,20 +78,14 @@ describe('checkPayload', () => {
     expect(accepted).toBeGreaterThan(0);
   });
 
-  it('holds every contract class to what its plain copy relies on: no class-transformer decorators', async () => {
-    // Deep import: class-transformer exports its metadata storage only from its build folders.
-    const { defaultMetadataStorage } = (await import('class-transformer/cjs/storage.js' as string)) as {
-      defaultMetadataStorage: { getExposedMetadatas(c: Class): unknown[]; getExcludedMetadatas(c: Class): unknown[]; findTypeMetadata(c: Class, p: string): unknown; findTransformMetadatas(c: Class, p: string, t: number): unknown[] };
-    };
-    for (const { payload: cls } of Object.values(EVENTS as Record<string, { payload: Class }>)) {
-      const properties = propertiesOf(cls).map((p) => p.name);
-      expect(defaultMetadataStorage.getExposedMetadatas(cls), cls.name).toEqual([]);
-      expect(defaultMetadataStorage.getExcludedMetadatas(cls), cls.name).toEqual([]);
-      for (const p of properties) {
-        expect(defaultMetadataStorage.findTypeMetadata(cls, p), `${cls.name}.${p}`).toBeUndefined();
-        for (const type of [0, 1, 2]) expect(defaultMetadataStorage.findTransformMetadatas(cls, p, type), `${cls.name}.${p}`).toEqual([]);
-      }
-    }
+  it('copies nested contract objects into their classes, as plainToInstance does', () => {
+    const plain = { steps: [STEP] };
+    const checked = checkPayload(STEP_COMPLETED_V2.payload, plain);
+    const expected = validateContract(STEP_COMPLETED_V2.payload, plain);
+    expect(checked).toEqual(expected);
+    expect(checked.ok && checked.value.steps[0]).toBeInstanceOf(STEP_COMPLETED_V1.payload);
+    expect(declaresTransforms(STEP_COMPLETED_V2.payload)).toBe(true);
+    expect(declaresTransforms(STEP_COMPLETED_V1.payload)).toBe(false);
   });
 
   it('keeps the prototype of a payload that carries a __proto__ key', () => {

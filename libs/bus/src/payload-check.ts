@@ -1,6 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
-import { validateContract, type FieldError } from '@tessera/contracts';
+import { declaresTransforms, validateContract, type FieldError } from '@tessera/contracts';
 
 type Class = new () => object;
 type Meta = ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>[number];
@@ -81,16 +81,21 @@ export function checkPayload<T extends object>(cls: new () => T, plain: unknown)
   return validateContract(cls, plain);
 }
 
+/** Per contract class: whether plainToInstance does more than copy properties (declaresTransforms). */
+const transforming = new Map<Class, boolean>();
+
 /**
- * The payload as an instance of its contract class, as plainToInstance makes it. Contracts declare
- * no class-transformer decorators (payload-check.spec holds every contract to that), so
- * plainToInstance only copies the properties onto `new cls()`, walking every nested value to do
- * so; copying the top level directly costs about half of this check's CPU per event. A freshly
- * parsed payload is owned by the consumer, so sharing its nested values is safe. An own
- * `__proto__` key (JSON.parse makes one) would set the prototype on assignment: plainToInstance
- * handles that rare case.
+ * The payload as an instance of its contract class, as plainToInstance makes it. For a class with
+ * no class-transformer decorators (nearly every contract), plainToInstance only copies the
+ * properties onto `new cls()`, walking every nested value to do so; copying the top level directly
+ * costs about half of this check's CPU per event. A freshly parsed payload is owned by the
+ * consumer, so sharing its nested values is safe. A class with decorators (e.g. `@Type` on a list
+ * of nested contract objects), and an own `__proto__` key (JSON.parse makes one; it would set the
+ * prototype on assignment), take plainToInstance itself.
  */
 function toInstance<T extends object>(cls: new () => T, plain: object): T {
-  if (Object.prototype.hasOwnProperty.call(plain, '__proto__')) return plainToInstance(cls, plain);
+  let viaTransformer = transforming.get(cls);
+  if (viaTransformer === undefined) transforming.set(cls, (viaTransformer = declaresTransforms(cls)));
+  if (viaTransformer || Object.prototype.hasOwnProperty.call(plain, '__proto__')) return plainToInstance(cls, plain);
   return Object.assign(new cls(), plain);
 }

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { defaultMetadataStorage } from 'class-transformer/cjs/storage';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 
 export interface FieldError {
   /** Dotted path to the offending field, e.g. `attributes.plan` or `items.3.email`. */
@@ -29,4 +30,18 @@ export function validateContract<T extends object>(
   const value = plainToInstance(cls, plain);
   const errors = validateSync(value, { whitelist: false, forbidUnknownValues: true });
   return errors.length ? { ok: false, errors: flattenValidationErrors(errors) } : { ok: true, value };
+}
+
+/**
+ * Whether plainToInstance does more for this class than copy its properties onto a new instance:
+ * it declares class-transformer decorators (`@Type` for nested classes, `@Expose`, `@Exclude`,
+ * `@Transform`) on itself or on a validated property. The bus copies other payloads directly.
+ */
+export function declaresTransforms(cls: new () => object): boolean {
+  const storage = defaultMetadataStorage;
+  if (storage.getExposedMetadatas(cls).length || storage.getExcludedMetadatas(cls).length) return true;
+  const metas = getMetadataStorage().getTargetValidationMetadatas(cls, undefined as unknown as string, false, false, undefined);
+  return Object.keys(getMetadataStorage().groupByPropertyName(metas)).some(
+    (property) => storage.findTypeMetadata(cls, property) !== undefined || [0, 1, 2].some((type) => storage.findTransformMetadatas(cls, property, type).length > 0),
+  );
 }
