@@ -1,8 +1,11 @@
 // Journeys benchmark, three figures beside raw limits measured in the same run:
-//   1. event -> message: ingestion.event.received.v1 envelopes published to JetStream at BENCH_RATE/s
-//      (default 500) for BENCH_SECONDS (default 10), each for its own contact, into a published
-//      journey whose first step sends; latency until journeys.message.requested.v1 is seen on the bus
-//      (limit p99 < 500 ms). Raw: JetStream publish -> core subscriber round trip, same connection.
+//   1. event -> provider: POST /v1/track calls to ingestion at BENCH_RATE/s (default 500) for
+//      BENCH_SECONDS (default 10), each for its own contact, into a published journey whose first
+//      step sends on the webhook channel; latency from the call until messaging's webhook provider
+//      POSTs the message to a local HTTP server here (limit p99 < 500 ms). Ingestion, journeys and
+//      messaging run as built; contacts, the provider and the template are seeded into messaging with
+//      SQL. Also shown: how much of it is the call, journeys' commit and journeys.message.requested.v1
+//      on the bus. Raw: JetStream publish -> core subscriber round trip, same connection.
 //   2. timers: BENCH_WAITING (default 1,000,000) contacts waiting in a journey, BENCH_TIMERS (default
 //      50,000) of them due at 5,000 wake-ups/s and the rest later; lateness of each wake-up (engine
 //      step time - due time) and end to end (message seen on the bus - due time), and the journeys
@@ -10,17 +13,19 @@
 //   3. broadcast: a campaign to a segment of BENCH_SEGMENT (default 20000) members, unthrottled:
 //      messages requested per second as seen on the bus. Raw: windowed JetStream publishes/s.
 // Each figure comes with the CPU time per unit of work of the journeys process and of its Postgres
-// backends (from /proc), which a busy machine changes far less than wall-clock figures.
+// backends (from /proc), which a busy machine changes far less than wall-clock figures (for 1, also
+// of ingestion and messaging, whose Postgres backends are counted with journeys' as "Postgres").
 // Knobs: BENCH_JOURNEYS_DIST (another build of journeys, e.g. a copy of the previous one for a
 // before/after), BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log"), BENCH_LOG_DIR
 // (keep the services' logs there).
 // Instances, timers, contacts and memberships for 2 and 3 are seeded with SQL (the projections are
 // normally fed by CRM/segmentation events); everything measured runs through the real service.
-// Needs built services: pnpm exec nx run-many -t build (journeys and crm dist).
+// Needs built services: pnpm exec nx run-many -t build (crm, ingestion, journeys and messaging dist).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
@@ -57,7 +62,10 @@ const cpuOf = (pid) => {
 };
 // Postgres backends serving the bench database (their process title names it). A backend that
 // ended (a pool closing an idle connection) keeps the CPU time last read, so it is not subtracted.
+// Each is charged to the service whose pool opened it (its application_name: `journeys`,
+// `journeys-runtime`, `messaging`...), read from pg_stat_activity by sampleCpu below.
 const pgSeen = new Map();
+const pgApp = new Map();
 const pgCpu = () => {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -67,15 +75,35 @@ const pgCpu = () => {
       // the process ended
     }
   }
+};
+const pgCpuOf = (service) => {
   let total = 0;
-  for (const ms of pgSeen.values()) total += ms;
+  for (const [pid, ms] of pgSeen) if (pgApp.get(pid) === service || pgApp.get(pid)?.startsWith(`${service}-`)) total += ms;
   return total;
 };
-const cpuMark = () => ({ journeys: cpuOf(services.journeys.pid), pg: pgCpu() });
-const cpuReport = (label, mark, units) => {
-  const now = cpuMark();
+/** Reads backend CPU times and owners; also every second, to catch backends that end between two marks. */
+const sampleCpu = async () => {
+  pgCpu();
+  for (const r of (await admin.query(`SELECT pid::text AS pid, application_name FROM pg_stat_activity WHERE datname = $1`, [dbName])).rows) pgApp.set(r.pid, r.application_name);
+  pgCpu();
+};
+const MEASURED = ['journeys', 'ingestion', 'messaging'];
+const cpuMark = async () => {
+  await sampleCpu();
+  return Object.fromEntries(MEASURED.filter((s) => services[s] && services[s].exitCode === null && services[s].signalCode === null).map((s) => [s, { proc: cpuOf(services[s].pid), pg: pgCpuOf(s) }]));
+};
+const cpuReport = async (label, mark, units) => {
+  const now = await cpuMark();
   const per = (ms) => ((ms * 1000) / units).toFixed(0);
-  console.log(`   CPU per ${label}: journeys process ${per(now.journeys - mark.journeys)} µs, its Postgres backends ${per(now.pg - mark.pg)} µs (${units} ${label}s; journeys ${(now.journeys - mark.journeys) / 1000} s CPU)`);
+  const used = (s) => ({ proc: now[s].proc - mark[s].proc, pg: now[s].pg - mark[s].pg });
+  const others = Object.keys(mark).filter((s) => s !== 'journeys' && now[s]);
+  const j = used('journeys');
+  console.log(`   CPU per ${label}: journeys process ${per(j.proc)} µs, its Postgres backends ${per(j.pg)} µs (${units} ${label}s; journeys ${j.proc / 1000} s CPU)`);
+  for (const s of others) console.log(`   CPU per ${label}: ${s} process ${per(used(s).proc)} µs, its Postgres backends ${per(used(s).pg)} µs`);
+  if (others.length) {
+    const total = Object.keys(mark).filter((s) => now[s]).reduce((sum, s) => sum + used(s).proc + used(s).pg, 0);
+    console.log(`   CPU per ${label}, all of them: ${per(total)} µs, i.e. ${((total * RATE) / units / 1000).toFixed(2)} cores at ${RATE}/s`);
+  }
 };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -88,7 +116,7 @@ async function freePort() {
   return port;
 }
 
-async function start(service) {
+async function start(service, env = {}) {
   const port = await freePort();
   // BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log") profiles the journeys process.
   const flags = service === 'journeys' && process.env.BENCH_JOURNEYS_NODE_FLAGS ? process.env.BENCH_JOURNEYS_NODE_FLAGS.split(' ') : [];
@@ -96,7 +124,7 @@ async function start(service) {
   const dist = (service === 'journeys' && process.env.BENCH_JOURNEYS_DIST) || 'dist';
   const child = spawn(process.execPath, [...flags, join(ROOT, 'apps', service, dist, 'main.js')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url(dbName), NATS_URL, BUS_NAMESPACE: ns, PORT: String(port), LOG_LEVEL: 'warn', TESSERA_ADMIN_KEY: ADMIN_KEY },
+    env: { ...process.env, DATABASE_URL: url(dbName), NATS_URL, BUS_NAMESPACE: ns, PORT: String(port), LOG_LEVEL: 'warn', TESSERA_ADMIN_KEY: ADMIN_KEY, ...env },
     stdio: ['ignore', process.env.BENCH_LOG_DIR ? 'pipe' : 'ignore', 'pipe'],
   });
   let err = '';
@@ -170,44 +198,110 @@ try {
     }
   })();
 
-  // ---- 1. event -> message
+  // ---- 1. event -> provider
   if (ONLY.includes('1')) {
-  const j1 = await call('POST', '/v1/journeys', { name: 'bench immediate', definition: { trigger: { type: 'event', event: 'Bench Event' }, entry: { mode: 'once' }, start: 's', nodes: { s: { type: 'send', channel: 'email', templateId: 'bench' } } } });
-  await call('POST', `/v1/journeys/${j1.id}/publish`);
+  // The channel provider's side: messaging's webhook provider POSTs each message here.
+  const delivered = new Map(); // contactId -> when its message reached the provider
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const contact = JSON.parse(body).payload?.contact;
+      if (contact && !delivered.has(contact)) delivered.set(contact, performance.now() + performance.timeOrigin);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((r) => hook.listen(0, '127.0.0.1', r));
+  const ingestion = await start('ingestion');
+  await start('messaging', { MESSAGING_TRACKING_SECRET: 'bench-tracking-secret-0123456789abcdef', MESSAGING_PUBLIC_URL: 'http://links.bench.test' });
   const total = RATE * SECONDS;
-  const contacts = Array.from({ length: total }, () => randomUUID());
-  const sentAt = new Map();
-  // warm-up (not measured): a few raw round trips
+  const WARM = 200;
+  const contacts = Array.from({ length: total + WARM }, () => randomUUID());
+  // Messaging's data as its API and the CRM's events would leave it: the provider, a published template, the contacts.
+  const template = randomUUID();
+  const content = { locales: { default: { payload: '{"contact": "{{contact.id}}"}' } } };
+  await db.query(`INSERT INTO messaging.provider_config (id, workspace_id, channel, provider_id, name, options, is_default) VALUES ($1, $2, 'webhook', 'webhook', 'bench', $3, true)`, [randomUUID(), WS, { baseUrl: `http://127.0.0.1:${hook.address().port}`, path: '/hook', secret: 'bench-webhook-secret-0123456789' }]);
+  await db.query(`INSERT INTO messaging.template (id, workspace_id, name, channel, required_variables, content, latest_version) VALUES ($1, $2, 'bench', 'webhook', '{}', $3, 1)`, [template, WS, content]);
+  await db.query(`INSERT INTO messaging.template_version (id, workspace_id, template_id, version, channel, required_variables, content) VALUES ($1, $2, $3, 1, 'webhook', '{}', $4)`, [randomUUID(), WS, template, content]);
+  await db.query(`INSERT INTO messaging.contact (workspace_id, id, email, locale, attributes, consent) SELECT $1, id, 'c' || n || '@bench.test', 'en', '{}', '{"email": "subscribed"}' FROM unnest($2::uuid[]) WITH ORDINALITY AS c(id, n)`, [WS, contacts]);
+  const source = await api(ingestion)('POST', '/v1/sources', { name: 'bench', kind: 'tracking' });
+  const auth = `Basic ${Buffer.from(`${source.writeKey}:`).toString('base64')}`;
+  // node:http on kept-alive connections: fetch cost this process so much CPU per call that, on a
+  // busy machine, it could not offer 500 calls/s.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const trackUrl = new URL(`${ingestion}/v1/track`);
+  const post = (body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request(trackUrl, { method: 'POST', agent, headers: { authorization: auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  /** One /v1/track call, retried as an SDK would when the connection drops; resolves with when ingestion answered. */
+  let retried = 0;
+  const track = async (userId, i) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const status = await post(JSON.stringify({ userId, event: 'Bench Event', properties: { i } }));
+        if (status >= 300) throw new Error(`/v1/track answered ${status}`);
+        return performance.now() + performance.timeOrigin;
+      } catch (error) {
+        if (attempt === 3 || !error.code) throw error; // only network errors (with a code, e.g. ECONNRESET) are retried
+        retried++;
+      }
+    }
+  };
+  const j1 = await call('POST', '/v1/journeys', { name: 'bench immediate', definition: { trigger: { type: 'event', event: 'Bench Event' }, entry: { mode: 'once' }, start: 's', nodes: { s: { type: 'send', channel: 'webhook', templateId: template } } } });
+  await call('POST', `/v1/journeys/${j1.id}/publish`);
+  // warm-up (not measured): raw round trips, then WARM events through the whole path
   for (let i = 0; i < 200; i++) {
     const key = `raw-${i}`;
     rawPending.set(key, performance.now());
     await publishEnvelope('ingestion.event.received.v1', { type: 'track', name: 'Raw Probe', properties: {}, messageId: randomUUID(), routingKey: key, timestamp: new Date().toISOString(), receivedAt: new Date().toISOString(), sourceId: randomUUID(), context: {} });
     await sleep(2);
   }
-  const cpu1 = cpuMark();
+  const warm = contacts.slice(total);
+  for (const c of warm) await track(c, -1);
+  for (let i = 0; i < 300 && warm.some((c) => !delivered.has(c)); i++) await sleep(100);
+  if (warm.some((c) => !delivered.has(c))) throw new Error(`warm-up: ${warm.filter((c) => delivered.has(c)).length}/${WARM} messages reached the provider`);
+  const cpu1 = await cpuMark();
+  const sampler = setInterval(() => void sampleCpu().catch(() => undefined), 1000);
+  const sentAt = new Map();
+  const answeredAt = new Map();
   const t0 = performance.now();
   const inflight = [];
   for (let i = 0; i < total; i++) {
-    const due = t0 + (i * 1000) / RATE;
-    const wait = due - performance.now();
+    const wait = t0 + (i * 1000) / RATE - performance.now();
     if (wait > 1) await sleep(wait);
     const c = contacts[i];
     sentAt.set(c, performance.now() + performance.timeOrigin);
-    const now = new Date().toISOString();
-    inflight.push(publishEnvelope('ingestion.event.received.v1', { type: 'track', name: 'Bench Event', properties: { i }, messageId: randomUUID(), userId: c, routingKey: c, timestamp: now, receivedAt: now, sourceId: WS, context: {} }));
-    if (inflight.length >= 200) await Promise.all(inflight.splice(0));
+    inflight.push(track(c, i).then((at) => answeredAt.set(c, at)));
   }
   await Promise.all(inflight);
   const offered = total / ((performance.now() - t0) / 1000);
-  for (let i = 0; i < 300 && contacts.some((c) => !seen.has(c)); i++) await sleep(100);
-  const lat = contacts.filter((c) => seen.has(c)).map((c) => seen.get(c) - sentAt.get(c));
-  console.log(`\n1. event -> journeys.message.requested.v1, offered ${offered.toFixed(0)} events/s for ${SECONDS} s, ${lat.length}/${total} messages seen`);
-  report('   journeys end to end', lat, 500);
-  figure({ area: 'journeys', name: `event -> message requested, p99 at ${offered.toFixed(0)} events/s`, value: pct(lat, 99), unit: 'ms', target: { op: '<=', value: 500 } });
-  cpuReport('event', cpu1, total);
+  const measured = contacts.slice(0, total);
+  for (let i = 0; i < 600 && measured.some((c) => !delivered.has(c)); i++) await sleep(100);
+  const since = (times, c) => times.get(c) - sentAt.get(c);
+  const lat = measured.filter((c) => delivered.has(c)).map((c) => since(delivered, c));
+  console.log(`\n1. event -> provider: /v1/track at ${offered.toFixed(0)} events/s for ${SECONDS} s, ${lat.length}/${total} messages reached the provider (webhook channel)${retried ? `; ${retried} calls retried after a dropped connection` : ''}`);
+  report('   /v1/track call -> message handed to the provider', lat, 500);
+  figure({ area: 'journeys', name: `event accepted -> message handed to the provider, p99 at ${offered.toFixed(0)} events/s`, value: pct(lat, 99), unit: 'ms', target: { op: '<=', value: 500 } });
+  clearInterval(sampler);
+  await cpuReport('event', cpu1, total);
+  report('   of which: /v1/track call -> answered', measured.map((c) => since(answeredAt, c)));
   const committed = new Map((await db.query(`SELECT contact_id, extract(epoch from updated_at) * 1000 AS at FROM journeys.instance WHERE journey_id = $1`, [j1.id])).rows.map((r) => [r.contact_id, Number(r.at)]));
-  report('   of which: event -> step committed (outbox row written)', contacts.filter((c) => committed.has(c)).map((c) => committed.get(c) - sentAt.get(c)));
+  report('   of which: /v1/track call -> journey step committed (outbox row written)', measured.filter((c) => committed.has(c)).map((c) => since(committed, c)));
+  report('   of which: /v1/track call -> journeys.message.requested.v1 on the bus', measured.filter((c) => seen.has(c)).map((c) => since(seen, c)));
   report('   raw JetStream publish -> subscriber', raw);
+  // Timers and broadcasts are measured on journeys alone.
+  for (const s of ['ingestion', 'messaging']) {
+    const child = services[s];
+    await new Promise((r) => (child.once('exit', r), child.kill('SIGTERM')));
+  }
+  hook.close();
+  agent.destroy();
   }
   rawSub.unsubscribe();
 
@@ -248,9 +342,9 @@ try {
   const rss = [rssOf()];
   const rssTimer = setInterval(() => {
     rss.push(rssOf());
-    pgCpu(); // reads backends that may end before the next mark
+    void sampleCpu().catch(() => undefined); // reads backends that may end before the next mark
   }, 1000);
-  const cpu2 = cpuMark();
+  const cpu2 = await cpuMark();
   const wait2 = startAt - Date.now();
   if (wait2 < 0) console.log(`   (seeding took longer than the lead time: first timers were already ${-wait2} ms due)`);
   await sleep(Math.max(0, wait2) + (TIMERS * 1000) / TIMER_RATE);
@@ -267,7 +361,7 @@ try {
   figure({ area: 'journeys', name: `timer wake-up lateness p99 at ${TIMER_RATE.toLocaleString('en')}/s, ${waiting.toLocaleString('en')} waiting (step committed)`, value: pct(fire, 99), unit: 'ms', target: { op: '<=', value: 1000 } });
   report('   end to end (message on the bus - due)', e2e, 1000);
   figure({ area: 'journeys', name: `timer wake-up to message on the bus, p99 at ${TIMER_RATE.toLocaleString('en')}/s, ${waiting.toLocaleString('en')} waiting`, value: pct(e2e, 99), unit: 'ms', target: { op: '<=', value: 1000 } });
-  cpuReport('wake-up', cpu2, cpuUnits || 1);
+  await cpuReport('wake-up', cpu2, cpuUnits || 1);
   console.log(`   journeys RSS at start ${rss[0].toFixed(0)} MiB, max ${Math.max(...rss).toFixed(0)} MiB, at end ${rss[rss.length - 1].toFixed(0)} MiB`);
   }
   // ---- 3. broadcast
@@ -275,13 +369,13 @@ try {
   const segment = randomUUID();
   await db.query(`INSERT INTO journeys.segment_member (workspace_id, segment_id, contact_id, since) SELECT $1, $2, gen_random_uuid(), now() FROM generate_series(1, $3)`, [WS, segment, SEGMENT]);
   const before = seenTimes.length;
-  const cpu3 = cpuMark();
+  const cpu3 = await cpuMark();
   const campaign = await call('POST', '/v1/campaigns', { name: 'bench', segmentId: segment, action: { type: 'send', channel: 'email', templateId: 'promo' }, scheduledAt: new Date(Date.now() + 1000).toISOString(), ratePerSecond: 100000 });
   for (let i = 0; i < 600 && seenTimes.length - before < SEGMENT; i++) await sleep(100);
   const times = seenTimes.slice(before);
   const span = (times[times.length - 1] - times[0]) / 1000;
   console.log(`\n3. broadcast to ${SEGMENT} members: ${times.length} messages requested in ${span.toFixed(2)} s = ${(times.length / span).toFixed(0)} messages/s (campaign ${campaign.id})`);
-  cpuReport('message', cpu3, times.length || 1);
+  await cpuReport('message', cpu3, times.length || 1);
   // raw: windowed JetStream publishes of the same message size from this process
   const sample = JSON.stringify({ data: { requestId: 'x'.repeat(80), contactId: randomUUID(), channel: 'email', templateId: 'promo', data: { campaign: { id: randomUUID() } } } });
   const rt0 = performance.now();

@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v4 as uuidv4 } from 'uuid';
 import { startTestService } from '@tessera/testing';
 import { journeysModule } from '../src/app.module';
 import { JourneysConfig } from '../src/config/journeys.config';
+import { InstanceChangedError, JourneyRunner } from '../src/runtime/journey-runner.service';
 import { ADMIN_KEY, contractViolations, publishJourney, startJourneys, waitFor, type Harness } from './helpers';
 
 const MSG = 'journeys.message.requested.v1';
@@ -73,6 +75,31 @@ describe('journeys durability: versions in flight, crash and restart, replicas, 
       expect(h.of(MSG, (d) => d.journeyId === id)).toHaveLength(50);
     } finally {
       await replica.close();
+    }
+  });
+
+  it('applies no step over a change that committed after the step read its instance', async () => {
+    const id = await publishJourney(h, 'optimistic', { trigger: { type: 'api' }, start: 'w', nodes: { w: { type: 'wait', duration: '1h', next: 's' }, s: { type: 'send', channel: 'sms', templateId: 'x' } } });
+    const contactId = uuidv4();
+    await h.call('POST', `/v1/journeys/${id}/trigger`, { contactId });
+    const instanceId = (await waitFor(async () => (await h.query(`SELECT id FROM journeys.instance WHERE journey_id = $1`, [id])).rows[0]?.id as string | undefined)) as string;
+    const other = new pg.Client({ connectionString: h.db.url });
+    await other.connect();
+    try {
+      // Another writer changes the instance and holds it until the step below has read it.
+      await other.query('BEGIN');
+      await other.query(`UPDATE journeys.instance SET seq = seq + 1 WHERE id = $1`, [instanceId]);
+      const runner = h.journeys.app.get(JourneyRunner);
+      const stop = runner.deliver([{ instanceId, input: { type: 'stop', kind: 'erased', reason: 'test' } }]);
+      await waitFor(async () => (await h.query(`SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'`)).rowCount, 5000, 'the step waiting on the row');
+      await other.query('COMMIT');
+      await expect(stop).rejects.toBeInstanceOf(InstanceChangedError);
+      expect((await h.query(`SELECT status FROM journeys.instance WHERE id = $1`, [instanceId])).rows[0].status).toBe('active');
+      // Delivered again (as the bus or the timer would), it applies to the current row.
+      await runner.deliver([{ instanceId, input: { type: 'stop', kind: 'erased', reason: 'test' } }]);
+      expect((await h.query(`SELECT status FROM journeys.instance WHERE id = $1`, [instanceId])).rows[0].status).toBe('exited');
+    } finally {
+      await other.end();
     }
   });
 

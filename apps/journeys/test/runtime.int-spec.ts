@@ -57,6 +57,12 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
     const detail = await h.call('GET', `/v1/journeys/instances/${sent.data.instanceId}`);
     const path = detail.body.history.map((s: { node: string; outcome: string }) => `${s.node}:${s.outcome}`);
     expect(path).toEqual(['send_now:sent', 'wait_short:waited', 'wait_review:happened', 'score:retrying', 'score:ok', 'by_tier:branch:gold', 'in_vip:yes', expect.stringMatching(/^ab:variant:[AB]$/), 'tag:requested', 'announce:published', 'until:passed', 'done:exit']);
+    // The same steps on the bus: batched in journeys.step.completed.v2, but the split alone in v1 (its variant is a per-instance fact).
+    const batched = (): string[] =>
+      h.of('journeys.step.completed.v2').flatMap((e) => (e.data.steps as { instanceId: string; stepId: string; outcome: string }[]).filter((s) => s.instanceId === sent.data.instanceId).map((s) => `${s.stepId}:${s.outcome}`));
+    await waitFor(() => batched().length === path.length - 1, 5000, 'step events');
+    expect(batched()).toEqual(path.filter((p: string) => !p.startsWith('ab:')));
+    expect(h.of('journeys.step.completed.v1', (d) => d.instanceId === sent.data.instanceId).map((e) => `${e.data.stepId}:${e.data.outcome}`)).toEqual([path.find((p: string) => p.startsWith('ab:'))]);
     expect(detail.body.history.find((s: { node: string }) => s.node === 'in_vip').reason).toMatch(/segment .* in and contact.plan eq "pro" is true/);
     const stats = await h.call('GET', `/v1/journeys/${id}/stats`);
     expect(stats.body.instances).toEqual({ exited: 1 });

@@ -15,6 +15,7 @@ import {
   MESSAGE_REQUESTED_V1,
   MESSAGE_STATUS_CHANGED_V1,
   STEP_COMPLETED_V1,
+  STEP_COMPLETED_V2,
   UNSUBSCRIBE_REQUESTED_V1,
 } from '@tessera/contracts';
 import { SERVICE_CONFIG } from '@tessera/service-kit';
@@ -37,6 +38,7 @@ export const DEFAULT_EXPORT_SUBJECTS: string[] = [
   MEMBERSHIP_EXITED_V1.subject,
   INSTANCE_ENTERED_V1.subject,
   STEP_COMPLETED_V1.subject,
+  STEP_COMPLETED_V2.subject,
   GOAL_REACHED_V1.subject,
   INSTANCE_EXITED_V1.subject,
   CUSTOM_EVENT_PUBLISHED_V1.subject,

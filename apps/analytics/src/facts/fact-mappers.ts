@@ -20,6 +20,7 @@ import {
   MESSAGE_REQUESTED_V1,
   MESSAGE_STATUS_CHANGED_V1,
   STEP_COMPLETED_V1,
+  STEP_COMPLETED_V2,
   UNSUBSCRIBE_REQUESTED_V1,
   type EventEnvelope,
   type EventMap,
@@ -101,6 +102,11 @@ const journeyBase = (d: { instanceId: string; journeyId: string; journeyVersion:
   journeyVersion: d.journeyVersion,
   ...(d.campaignId ? { campaignId: d.campaignId } : {}),
 });
+
+const stepCounters = (d: { journeyId: string; stepId: string; outcome: string }): Counter[] => [
+  c('journey.step.completed', 'step', `${d.journeyId}/${d.stepId}`),
+  c('journey.step.outcome', 'step', `${d.journeyId}/${d.stepId}/${d.outcome}`),
+];
 
 /**
  * Every subject analytics records, and how. Adding a subject = one entry here (the handlers are
@@ -190,10 +196,19 @@ export const FACT_MAPPERS: { [S in EventSubject]?: Mapper<S> } = {
       contactId: d.contactId,
       actor: d.contactId,
       data: { ...journeyBase(d), stepId: d.stepId, stepType: d.stepType, outcome: d.outcome },
-      counters: [c('journey.step.completed', 'step', `${d.journeyId}/${d.stepId}`), c('journey.step.outcome', 'step', `${d.journeyId}/${d.stepId}/${d.outcome}`)],
+      counters: stepCounters(d),
       ...(variant ? { instance: { instanceId: d.instanceId, journeyId: d.journeyId, contactId: d.contactId, variant } } : {}),
     };
   },
+  // One fact per batch, counting every step in it as v1 counts one (split steps, which set an
+  // instance's variant, still arrive one by one as v1). No contact or instance ids: the fact
+  // belongs to no single contact, so erasing one could not find it.
+  [STEP_COMPLETED_V2.subject]: (d) => ({
+    contactId: null,
+    actor: null,
+    data: { steps: d.steps.map((s) => ({ journeyId: s.journeyId, journeyVersion: s.journeyVersion, stepId: s.stepId, stepType: s.stepType, outcome: s.outcome })) },
+    counters: d.steps.flatMap(stepCounters),
+  }),
   [GOAL_REACHED_V1.subject]: (d) => ({
     contactId: d.contactId,
     actor: d.contactId,

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
-import { BaseConfig, ToBoolean } from '@tessera/config';
+import { IsInt, Max, Min } from 'class-validator';
+import { BaseConfig } from '@tessera/config';
 
 export class JourneysConfig extends BaseConfig {
   /** Connections of the runtime's own pool (event handlers, timer workers, outbox writes). */
@@ -16,12 +16,4 @@ export class JourneysConfig extends BaseConfig {
   @Min(1)
   @Max(16)
   JOURNEYS_TIMER_WORKERS: number = 2;
-
-  /**
-   * Publish journeys.step.completed.v1 for every step. History rows are kept either way; turning
-   * this off halves the events per contact on high-volume journeys.
-   */
-  @ToBoolean()
-  @IsBoolean()
-  JOURNEYS_STEP_EVENTS: boolean = true;
 }

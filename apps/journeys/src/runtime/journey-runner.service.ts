@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SERVICE_CONFIG } from '@tessera/service-kit';
-import type { JourneysConfig } from '../config/journeys.config';
+import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { injectTraceContext } from '@tessera/observability';
 import { fastOutboxRow as outboxRow, uuidV5In } from './fast-outbox';
-import { CONTACT_UPDATE_REQUESTED_V1, CUSTOM_EVENT_PUBLISHED_V1, GOAL_REACHED_V1, INSTANCE_ENTERED_V1, INSTANCE_EXITED_V1, MESSAGE_REQUESTED_V1, STEP_COMPLETED_V1, type InstanceExitedV1 } from '@tessera/contracts';
+import { CONTACT_UPDATE_REQUESTED_V1, CUSTOM_EVENT_PUBLISHED_V1, GOAL_REACHED_V1, INSTANCE_ENTERED_V1, INSTANCE_EXITED_V1, MESSAGE_REQUESTED_V1, STEP_COMPLETED_V1, STEP_COMPLETED_V2, STEPS_PER_EVENT_MAX, type InstanceExitedV1, type StepCompletedV1 } from '@tessera/contracts';
 import { parseDuration, type JourneyDefinition } from '../engine/definition';
 import { advance } from '../engine/engine';
 import { initialState, type Effect, type EngineInput, type EngineResult, type InstanceState } from '../engine/engine.types';
@@ -45,10 +43,16 @@ interface Job {
   campaignId?: string;
 }
 
+/** Thrown when an instance changed between a batch's read and its write: the batch rolls back and its input comes again. */
+export class InstanceChangedError extends Error {}
+
 interface Work {
-  row: Pick<InstanceRow, 'id' | 'workspace_id' | 'journey_id' | 'version' | 'contact_id'>;
+  /** `seq` as read, for instances that exist (new ones have none). */
+  row: Pick<InstanceRow, 'id' | 'workspace_id' | 'journey_id' | 'version' | 'contact_id'> & { seq?: number };
   result: EngineResult;
   campaignId?: string;
+  /** Fed by a timer: its row, the instance's only one, was deleted when the timer was claimed. */
+  timerFired: boolean;
 }
 
 /**
@@ -64,7 +68,6 @@ export class JourneyRunner {
   constructor(
     private readonly store: InstanceStoreRepository,
     private readonly catalog: JourneyCatalog,
-    @Inject(SERVICE_CONFIG) private readonly config: JourneysConfig,
   ) {}
 
   /** The webhook caller registers here (it runs calls after commit). */
@@ -134,16 +137,20 @@ export class JourneyRunner {
     );
     batch.inserts = accepted.map((r) => ({ id: r.id, workspaceId: r.workspaceId, journeyId: r.journeyId, version: r.version, contactId: r.contactId, entryKey: r.entryKey, state: latest.get(r.id) ?? initialState(r.trigger), enteredAt: now }));
     const hooks = this.collect(works, at, batch, false);
-    const inserted = await this.store.writeBatch(c, batch);
+    const { inserted } = await this.store.writeBatch(c, batch);
     // Entries are serialised per journey and contact (lockEntries) and checked above, so a conflict
     // means a writer that skipped the lock: roll back and let the input be redelivered.
     if (inserted !== accepted.length) throw new Error(`journey entry conflict: ${accepted.length - inserted} of ${accepted.length} instances exist already`);
     return { ids: accepted.map((r) => r.id), hooks };
   }
 
-  /** Feeds inputs to locked instances; with `notBefore`, the steps run no earlier than that (timers claimed slightly ahead). */
+  /**
+   * Feeds inputs to instances; with `notBefore`, the steps run no earlier than that (timers claimed
+   * slightly ahead). Instances are read unlocked and updated only if unchanged since: when another
+   * transaction changed one meanwhile, InstanceChangedError rolls the whole batch back.
+   */
   async deliverIn(c: PoolClient, items: Delivery[], notBefore?: Date): Promise<WebhookJob[]> {
-    const rows = await this.store.lockInstances(c, [...new Set(items.map((i) => i.instanceId))]);
+    const rows = await this.store.readInstances(c, [...new Set(items.map((i) => i.instanceId))]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const jobs: Job[] = [];
     for (const item of items) {
@@ -157,7 +164,8 @@ export class JourneyRunner {
     const { works, at } = await this.run(c, jobs, notBefore);
     const batch = emptyBatch();
     const hooks = this.collect(works, at, batch, true);
-    await this.store.writeBatch(c, batch);
+    const { updated } = await this.store.writeBatch(c, batch);
+    if (updated !== batch.updates.length) throw new InstanceChangedError(`${batch.updates.length - updated} of ${batch.updates.length} journey instances changed while their steps ran`);
     return hooks;
   }
 
@@ -167,7 +175,11 @@ export class JourneyRunner {
    */
   private async run(c: PoolClient, jobs: Job[], notBefore?: Date): Promise<{ works: Work[]; latest: Map<string, InstanceState>; at: Date }> {
     const byWorkspace = new Map<string, string[]>();
-    for (const j of jobs) byWorkspace.set(j.row.workspace_id, [...(byWorkspace.get(j.row.workspace_id) ?? []), j.row.contact_id]);
+    for (const j of jobs) {
+      const ids = byWorkspace.get(j.row.workspace_id);
+      if (ids) ids.push(j.row.contact_id);
+      else byWorkspace.set(j.row.workspace_id, [j.row.contact_id]);
+    }
     const contacts = new Map<string, LoadedContact>();
     const rules = new Map<string, WorkspaceRules>();
     for (const [ws, ids] of byWorkspace) {
@@ -200,28 +212,37 @@ export class JourneyRunner {
       if (!result.changed) continue;
       latest.set(j.row.id, result.state);
       for (const e of result.effects) if (e.type === 'send') contact.sends.push({ channel: e.channel, at: now.toISOString() });
-      works.push({ row: j.row, result, ...(campaignId ? { campaignId } : {}) });
+      works.push({ row: j.row, result, ...(campaignId ? { campaignId } : {}), timerFired: j.input.type === 'timer' });
     }
     return { works, latest, at: now };
   }
 
   /** Turns the engine's effects into rows of `batch` (updates of existing instances when `update`); returns the webhook calls to make after commit. */
   private collect(works: Work[], now: Date, batch: WriteBatch, update: boolean): WebhookJob[] {
-    const finals = new Map<string, InstanceState>();
+    const finals = new Map<string, { row: Work['row']; state: InstanceState }>();
     const timers: TimerRow[] = [];
     const hooks: WebhookJob[] = [];
     const { steps, sends, outbox } = batch;
     const at = now.toISOString();
     const trace = injectTraceContext();
+    // Completed steps go out batched, per workspace (journeys.step.completed.v2), not an event each.
+    const completed = new Map<string, StepCompletedV1[]>();
     for (const { row, result, campaignId } of works) {
-      finals.set(row.id, result.state);
+      finals.set(row.id, { row, state: result.state });
       const meta = { workspaceId: row.workspace_id, occurredAt: at, trace };
       const base = { instanceId: row.id, journeyId: row.journey_id, journeyVersion: row.version, contactId: row.contact_id, at, ...(campaignId ? { campaignId } : {}) };
       for (const e of result.effects) {
         switch (e.type) {
           case 'step':
             steps.push({ instanceId: row.id, journeyId: row.journey_id, nodeId: e.node, outcome: e.outcome, reason: e.reason ?? null, at: e.at });
-            if (this.config.JOURNEYS_STEP_EVENTS !== false) outbox.push(outboxRow(PRODUCER, STEP_COMPLETED_V1.subject, { ...base, stepId: e.node, stepType: e.stepType, outcome: e.outcome, ...(e.reason ? { reason: e.reason.slice(0, 1000) } : {}) }, meta));
+            const step = { ...base, stepId: e.node, stepType: e.stepType, outcome: e.outcome, ...(e.reason ? { reason: e.reason.slice(0, 1000) } : {}) };
+            // A split's outcome is the instance's variant, which consumers keep per instance: it stays an event of its own.
+            if (e.stepType === 'split') outbox.push(outboxRow(PRODUCER, STEP_COMPLETED_V1.subject, step, meta));
+            else {
+              let list = completed.get(row.workspace_id);
+              if (!list) completed.set(row.workspace_id, (list = []));
+              list.push(step);
+            }
             break;
           case 'send':
             sends.push({ workspaceId: row.workspace_id, contactId: row.contact_id, channel: e.channel, journeyId: row.journey_id, at });
@@ -255,15 +276,23 @@ export class JourneyRunner {
         }
       }
     }
+    for (const [workspaceId, list] of completed) {
+      for (let i = 0; i < list.length; i += STEPS_PER_EVENT_MAX) outbox.push(outboxRow(PRODUCER, STEP_COMPLETED_V2.subject, { steps: list.slice(i, i + STEPS_PER_EVENT_MAX) }, { workspaceId, occurredAt: at, trace }));
+    }
     if (update) {
-      for (const [id, s] of finals) {
+      for (const [id, { row, state: s }] of finals) {
         const ended = s.status !== 'active';
-        batch.updates.push({ id, status: s.status, node: s.node, state: s, exitReason: ended ? (s.exitReason ?? null) : null, ended });
+        batch.updates.push({ id, seq: row.seq!, status: s.status, node: s.node, state: s, exitReason: ended ? (s.exitReason ?? null) : null, ended });
       }
-      batch.clearTimersOf = [...finals.keys()];
+      // Rows updated in id order, so two batches that share instances take their row locks in the same order.
+      batch.updates.sort((a, b) => (a.id < b.id ? -1 : 1));
+      // An instance has at most one timer (its current wait's; every write replaces it), so one
+      // fed by its timer has none left to clear: 500 index probes fewer per timer batch.
+      const timerFired = new Set(works.filter((w) => w.timerFired).map((w) => w.row.id));
+      batch.clearTimersOf = [...finals.keys()].filter((id) => !timerFired.has(id));
     }
     // Only the timer for each instance's current wait survives (a chain of steps may schedule and move on).
-    batch.timers.push(...timers.filter((t) => finals.get(t.instanceId!)?.waiting?.token === t.token));
+    batch.timers.push(...timers.filter((t) => finals.get(t.instanceId!)?.state.waiting?.token === t.token));
     return hooks;
   }
 }

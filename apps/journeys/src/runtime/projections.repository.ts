@@ -59,7 +59,7 @@ export class ProjectionsRepository {
     await this.pool.query(`DELETE FROM send_log WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
     await this.pool.query(`DELETE FROM timer WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
     // Ended instances keep their path for statistics, but no personal data from triggers or webhooks.
-    await this.pool.query(`UPDATE instance SET state = state || '{"trigger":{},"webhooks":{}}'::jsonb - 'lastEvent' WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
+    await this.pool.query(`UPDATE instance SET state = state || '{"trigger":{},"webhooks":{}}'::jsonb - 'lastEvent', seq = seq + 1 WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
   }
 
   async addMember(workspaceId: string, segmentId: string, contactId: string, since: string): Promise<void> {

@@ -72,17 +72,24 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async loop(): Promise<void> {
     let failures = 0;
+    // Set when the last probe found nothing due by the end of the sleep: probe again instead of
+    // claiming, so an idle worker costs one index probe per cycle instead of a claim transaction too.
+    let probeOnly = false;
     while (!this.stopped) {
       let n = 0;
-      try {
-        n = await this.batch();
-        failures = 0;
-      } catch (error) {
-        failures++;
-        this.log.warn(`timer batch failed (${failures}): ${(error as Error).message}`);
+      if (!probeOnly) {
+        try {
+          n = await this.batch();
+          failures = 0;
+        } catch (error) {
+          failures++;
+          this.log.warn(`timer batch failed (${failures}): ${(error as Error).message}`);
+        }
       }
       if (n >= BATCH || this.stopped) continue;
-      const delay = failures ? Math.min(100 * 2 ** failures, 5000) : await this.idleDelay();
+      const until = failures ? 0 : await this.untilNextDue();
+      const delay = failures ? Math.min(100 * 2 ** failures, 5000) : Math.min(Math.max(until, MIN_IDLE_MS), MAX_IDLE_MS);
+      probeOnly = until > delay;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           clearTimeout(t);
@@ -95,11 +102,11 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Sleeps until the earliest timer enters the claim window (one index probe instead of a claim transaction every few ms). */
-  private async idleDelay(): Promise<number> {
-    const next = await this.store.nextDueAt().catch(() => null);
-    const until = next ? next.getTime() - LOOKAHEAD_MS - Date.now() : MAX_IDLE_MS;
-    return Math.min(Math.max(until, MIN_IDLE_MS), MAX_IDLE_MS);
+  /** How long until the earliest timer enters the claim window (<= 0: now, or the probe failed: claim and see; Infinity: no timer); one index probe. */
+  private async untilNextDue(): Promise<number> {
+    const next = await this.store.nextDueAt().catch(() => undefined);
+    if (next === undefined) return 0;
+    return next ? next.getTime() - LOOKAHEAD_MS - Date.now() : Infinity;
   }
 
   private async batch(): Promise<number> {
