@@ -176,6 +176,11 @@ async function backendCpu(pool) {
   const { rows } = await pool.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name <> 'bench'`);
   return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)]));
 }
+/** Peak resident memory of a process in MiB (VmHWM), to compare with the pod's memory limit in k8s/. */
+function peakRssMiB(pid) {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
 const backendCpuSince = (before, after) => [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 
 async function seedRollups(pool) {
@@ -265,6 +270,7 @@ async function main() {
     const { rows: rollupCheck } = await pool.query(`SELECT sum(count) AS n FROM rollup WHERE grain = 'd' AND dim = '' AND workspace_id = $1`, [WS]);
     console.log(`analytics ingest into partitioned facts + rollups:      ${Math.round(measured / ingestSeconds).toLocaleString('en')} events/s (${measured.toLocaleString('en')} events in ${ingestSeconds.toFixed(1)} s; day-rollup total ${rollupCheck[0].n} of ${N}; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
     console.log(`  CPU per event: service process ${serviceUs.toFixed(0)} µs, its Postgres backends ${dbUs.toFixed(0)} µs`);
+    console.log(`  service peak RSS: ${peakRssMiB(analytics.child.pid).toFixed(0)} MiB (pod limit 512 MiB, k8s/kustomize/base/analytics.yaml)`);
     figure({ area: 'analytics', name: 'ingest into facts + rollups', value: measured / ingestSeconds, unit: 'events/s', target: { op: '>=', value: 20_000 }, raw: { name: 'Postgres COPY, plain table', value: rawCopy, unit: 'rows/s' } });
     if (Number(rollupCheck[0].n) !== N) throw new Error(`day-rollup total ${rollupCheck[0].n}, expected ${N}`);
 

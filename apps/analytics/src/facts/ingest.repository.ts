@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { PermanentError } from '@tessera/bus';
 import { PG_POOL } from '@tessera/service-kit';
 import type { Counter, InstanceUpdate } from './fact-mappers';
-import { rollupDeltas, type CountedFact } from './rollup-deltas';
+import { RollupAccumulator } from './rollup-deltas';
 
 export interface FactRow {
   id: string;
@@ -97,8 +97,76 @@ const copyField = (v: string | null): string => (v === null ? '\\N' : COPY_SPECI
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface Parsed extends CountedFact {
-  row: FactRow;
+type InstanceRow = InstanceUpdate & { workspaceId: string };
+
+/**
+ * What a batch adds besides its facts: rollup increments and journey instance updates, summed one
+ * fact at a time, one fact per event id (a batch may hold a redelivery of its own event).
+ */
+class BatchEffects {
+  readonly rollups = new RollupAccumulator();
+  /** One row per instance (an upsert may not touch a row twice in one statement). */
+  readonly instances = new Map<string, InstanceRow>();
+  private readonly ids = new Set<string>();
+
+  /** Adds a fact (occurred at `at`, epoch ms); false if its event id was already added. */
+  add(row: FactRow, at: number): boolean {
+    const id = row.id.toLowerCase();
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    this.rollups.add({ workspaceId: row.workspaceId, at, actor: row.actor, counters: row.counters });
+    if (row.instance) this.mergeInstance(row.workspaceId, row.instance);
+    return true;
+  }
+
+  private mergeInstance(workspaceId: string, i: InstanceUpdate): void {
+    const key = `${workspaceId}/${i.instanceId}`;
+    const prev = this.instances.get(key);
+    this.instances.set(key, {
+      ...i,
+      workspaceId,
+      enteredAt: minIso(prev?.enteredAt, i.enteredAt),
+      goalAt: minIso(prev?.goalAt, i.goalAt),
+      exitedAt: minIso(prev?.exitedAt, i.exitedAt),
+      variant: i.variant ?? prev?.variant,
+    });
+  }
+}
+
+/**
+ * Checks each fact and writes it as COPY text while summing its effects, in one pass: nothing is
+ * kept per fact beyond its line of text, so a large batch costs little memory and the per-fact
+ * objects die young (cheap to collect) instead of outliving the batch's round trips.
+ */
+function stage(rows: Iterable<FactRow>): { copyText: string; count: number; effects: BatchEffects } {
+  const effects = new BatchEffects();
+  let copyText = '';
+  let count = 0;
+  // A batch holds one subject or a few, mostly of one workspace: escape and check each once.
+  const subjects = new Map<string, string>();
+  let checkedWorkspace: string | undefined;
+  for (const row of rows) {
+    // Checked here so that one bad envelope fails for good at once instead of failing its whole batch in Postgres.
+    if (!UUID.test(row.id) || (row.workspaceId !== checkedWorkspace && !UUID.test(row.workspaceId))) throw new PermanentError(`envelope id and workspaceId must be UUIDs (event ${JSON.stringify(row.id).slice(0, 60)})`);
+    checkedWorkspace = row.workspaceId;
+    const at = Date.parse(row.occurredAt);
+    if (Number.isNaN(at)) throw new PermanentError(`envelope.occurredAt of event ${row.id} is not a date: ${JSON.stringify(row.occurredAt).slice(0, 100)}`);
+    if (!effects.add(row, at)) continue;
+    let subject = subjects.get(row.subject);
+    if (subject === undefined) subjects.set(row.subject, (subject = copyField(row.subject)));
+    // id and workspaceId were checked as UUIDs: nothing to escape.
+    copyText += `${row.id}\t${row.workspaceId}\t${subject}\t${copyField(row.contactId)}\t${copyField(row.actor)}\t${copyField(row.occurredAt)}\t${copyField(JSON.stringify(row.data))}\n`;
+    count++;
+  }
+  return { copyText, count, effects };
+}
+
+/** The effects of only the facts whose ids were inserted (Postgres returns uuids in lower case; the envelope may not have). */
+function effectsOf(rows: Iterable<FactRow>, inserted: string[]): BatchEffects {
+  const fresh = new Set(inserted);
+  const effects = new BatchEffects();
+  for (const row of rows) if (fresh.has(row.id.toLowerCase())) effects.add(row, Date.parse(row.occurredAt));
+  return effects;
 }
 
 @Injectable()
@@ -111,11 +179,12 @@ export class IngestRepository {
   /**
    * Records a batch in one transaction: COPY the facts into a staging table, move them into the
    * fact table skipping redeliveries, then add only the facts actually inserted to the rollups.
+   * `rows` is read a second time only when some facts were redeliveries, to sum the others again.
    * Returns how many facts were new (the rest were redeliveries).
    */
-  async ingest(rows: FactRow[]): Promise<number> {
-    if (!rows.length) return 0;
-    const facts = parse(rows);
+  async ingest(rows: Iterable<FactRow>): Promise<number> {
+    const staged = stage(rows);
+    if (!staged.count) return 0;
     const client = await this.pool.connect();
     try {
       if (!this.staged.has(client)) {
@@ -123,14 +192,14 @@ export class IngestRepository {
         this.staged.add(client);
       }
       await client.query('BEGIN');
-      await pipeline(Readable.from([copyText(facts)]), client.query(copyFrom('COPY fact_stage FROM STDIN')));
-      const { rows: moved } = await client.query<{ ids: string[] | null }>(MOVE_SQL, [facts.length]);
+      await pipeline(Readable.from([staged.copyText]), client.query(copyFrom('COPY fact_stage FROM STDIN')));
+      const { rows: moved } = await client.query<{ ids: string[] | null }>(MOVE_SQL, [staged.count]);
       const inserted = moved[0]!.ids;
-      const fresh = inserted === null ? facts : onlyIds(facts, inserted);
-      await this.addToRollups(client, fresh);
-      await this.updateInstances(client, fresh);
+      const fresh = inserted === null ? staged.effects : effectsOf(rows, inserted);
+      await this.addToRollups(client, fresh.rollups);
+      await this.updateInstances(client, [...fresh.instances.values()]);
       await client.query('COMMIT');
-      return fresh.length;
+      return inserted === null ? staged.count : inserted.length;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -139,14 +208,12 @@ export class IngestRepository {
     }
   }
 
-  private async addToRollups(client: PoolClient, facts: Parsed[]): Promise<void> {
-    const { deltas: d, uniques: u } = rollupDeltas(facts);
+  private async addToRollups(client: PoolClient, { deltas: d, uniques: u }: RollupAccumulator): Promise<void> {
     if (!d.count.length) return;
     await client.query(ROLLUP_SQL, [d.workspaceId, d.grain, d.dim, d.at, d.metric, d.value, d.count, u.workspaceId, u.scope, u.at, u.actor]);
   }
 
-  private async updateInstances(client: PoolClient, facts: Parsed[]): Promise<void> {
-    const instances = mergeInstances(facts.filter((f) => f.row.instance));
+  private async updateInstances(client: PoolClient, instances: InstanceRow[]): Promise<void> {
     if (!instances.length) return;
     await client.query(INSTANCE_SQL, [
       instances.map((i) => i.workspaceId),
@@ -159,62 +226,4 @@ export class IngestRepository {
       instances.map((i) => i.exitedAt ?? null),
     ]);
   }
-}
-
-/** One fact per event id (a batch may hold a redelivery of its own event), with its time parsed. */
-function parse(rows: FactRow[]): Parsed[] {
-  const seen = new Set<string>();
-  const out: Parsed[] = [];
-  // A batch is mostly one workspace: check its id once per run of equal ids.
-  let checkedWorkspace: string | undefined;
-  for (const row of rows) {
-    const id = row.id.toLowerCase();
-    if (seen.has(id)) continue;
-    seen.add(id);
-    // Checked here so that one bad envelope fails for good at once instead of failing its whole batch in Postgres.
-    if (!UUID.test(row.id) || (row.workspaceId !== checkedWorkspace && !UUID.test(row.workspaceId))) throw new PermanentError(`envelope id and workspaceId must be UUIDs (event ${JSON.stringify(row.id).slice(0, 60)})`);
-    const at = Date.parse(row.occurredAt);
-    if (Number.isNaN(at)) throw new PermanentError(`envelope.occurredAt of event ${row.id} is not a date: ${JSON.stringify(row.occurredAt).slice(0, 100)}`);
-    checkedWorkspace = row.workspaceId;
-    out.push({ row, workspaceId: row.workspaceId, at, actor: row.actor, counters: row.counters });
-  }
-  return out;
-}
-
-function copyText(facts: Parsed[]): string {
-  let text = '';
-  // A batch holds one subject or a few: escape each once.
-  const subjects = new Map<string, string>();
-  for (const { row } of facts) {
-    let subject = subjects.get(row.subject);
-    if (subject === undefined) subjects.set(row.subject, (subject = copyField(row.subject)));
-    // id and workspaceId were checked as UUIDs in parse(): nothing to escape.
-    text += `${row.id}\t${row.workspaceId}\t${subject}\t${copyField(row.contactId)}\t${copyField(row.actor)}\t${copyField(row.occurredAt)}\t${copyField(JSON.stringify(row.data))}\n`;
-  }
-  return text;
-}
-
-function onlyIds(facts: Parsed[], inserted: string[]): Parsed[] {
-  const fresh = new Set(inserted);
-  // Postgres returns uuids in canonical lower case; the envelope may not have been.
-  return facts.filter((f) => fresh.has(f.row.id.toLowerCase()));
-}
-
-/** One row per instance per batch (an upsert may not touch a row twice in one statement). */
-function mergeInstances(facts: Parsed[]): (InstanceUpdate & { workspaceId: string })[] {
-  const merged = new Map<string, InstanceUpdate & { workspaceId: string }>();
-  for (const { row } of facts) {
-    const i = row.instance!;
-    const key = `${row.workspaceId}/${i.instanceId}`;
-    const prev = merged.get(key);
-    merged.set(key, {
-      ...i,
-      workspaceId: row.workspaceId,
-      enteredAt: minIso(prev?.enteredAt, i.enteredAt),
-      goalAt: minIso(prev?.goalAt, i.goalAt),
-      exitedAt: minIso(prev?.exitedAt, i.exitedAt),
-      variant: i.variant ?? prev?.variant,
-    });
-  }
-  return [...merged.values()];
 }

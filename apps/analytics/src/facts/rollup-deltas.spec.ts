@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { rollupDeltas, SEP, type CountedFact } from './rollup-deltas';
+import { RollupAccumulator, SEP, type CountedFact } from './rollup-deltas';
+
+/** The rollup rows of a list of facts. */
+function rollupDeltas(facts: CountedFact[]): RollupAccumulator {
+  const sums = new RollupAccumulator();
+  for (const fact of facts) sums.add(fact);
+  return sums;
+}
 
 const WS = '00000000-0000-7000-8000-000000000001';
 const at = (iso: string): number => Date.parse(iso);
@@ -11,7 +18,7 @@ function rows(facts: CountedFact[]): Map<string, number> {
   return new Map(d.count.map((n, i) => [`${d.grain[i]} ${new Date(d.at[i]! * 1000).toISOString()} ${d.metric[i]} ${d.dim[i]} ${d.value[i]}`, n]));
 }
 
-describe('rollupDeltas', () => {
+describe('RollupAccumulator', () => {
   it('sums counters per minute (totals and names), hour and 15-minute day slot', () => {
     const sent = (iso: string): CountedFact => ({
       workspaceId: WS,

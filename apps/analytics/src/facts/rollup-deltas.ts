@@ -84,69 +84,72 @@ class CounterKeys {
 }
 
 /**
- * Sums the counters of facts into rollup rows. Grains per counter kind: `day` counters only per
- * local day; workspace totals and event names also per minute; everything else per hour and day.
+ * Sums the counters of facts into rollup rows, one fact at a time, so a batch's facts need not be
+ * kept to be counted. Grains per counter kind: `day` counters only per local day; workspace totals
+ * and event names also per minute; everything else per hour and day.
  */
-export function rollupDeltas(facts: readonly CountedFact[]): { deltas: RollupDeltas; uniques: UniqueCandidates } {
-  const deltas: RollupDeltas = { workspaceId: [], grain: [], dim: [], at: [], metric: [], value: [], count: [] };
-  const uniques: UniqueCandidates = { workspaceId: [], scope: [], at: [], actor: [] };
-  const counterKeys = new CounterKeys();
+export class RollupAccumulator {
+  readonly deltas: RollupDeltas = { workspaceId: [], grain: [], dim: [], at: [], metric: [], value: [], count: [] };
+  readonly uniques: UniqueCandidates = { workspaceId: [], scope: [], at: [], actor: [] };
+  private readonly counterKeys = new CounterKeys();
   // Rows by (workspace, grain, bucket), then by counter: the outer key changes rarely within a batch.
-  const rowsOf = new Map<string, Map<CounterKey, number>>();
-  const seenUnique = new Set<string>();
+  private readonly rowsOf = new Map<string, Map<CounterKey, number>>();
+  private readonly seenUnique = new Set<string>();
   // Consecutive facts mostly share workspace and buckets: remember the last lookup per grain.
-  const last: Record<string, { workspaceId: string; at: number; rows: Map<CounterKey, number> } | undefined> = {};
-  const bucketRows = (workspaceId: string, grain: string, at: number): Map<CounterKey, number> => {
-    const hit = last[grain];
-    if (hit && hit.at === at && hit.workspaceId === workspaceId) return hit.rows;
-    const key = `${workspaceId}${grain}${at}`;
-    let rows = rowsOf.get(key);
-    if (!rows) rowsOf.set(key, (rows = new Map()));
-    last[grain] = { workspaceId, at, rows };
-    return rows;
-  };
-  const add = (rows: Map<CounterKey, number>, key: CounterKey, workspaceId: string, grain: string, at: number): void => {
-    const row = rows.get(key);
-    if (row !== undefined) {
-      deltas.count[row]!++;
-      return;
-    }
-    rows.set(key, deltas.count.length);
-    deltas.workspaceId.push(workspaceId);
-    deltas.grain.push(grain);
-    deltas.dim.push(key.dim);
-    deltas.at.push(at);
-    deltas.metric.push(key.metric);
-    deltas.value.push(key.value);
-    deltas.count.push(1);
-  };
+  private readonly last: Record<string, { workspaceId: string; at: number; rows: Map<CounterKey, number> } | undefined> = {};
 
-  for (const fact of facts) {
+  add(fact: CountedFact): void {
     const ws = fact.workspaceId;
     const slot = floorTo(fact.at, SLOT_MS);
-    const dayRows = bucketRows(ws, 'd', slot);
+    const dayRows = this.bucketRows(ws, 'd', slot);
     let hourRows: Map<CounterKey, number> | undefined;
     let minuteRows: Map<CounterKey, number> | undefined;
     for (const counter of fact.counters) {
-      const key = counterKeys.of(counter);
-      add(dayRows, key, ws, 'd', slot);
+      const key = this.counterKeys.of(counter);
+      this.count(dayRows, key, ws, 'd', slot);
       if (counter.kind === 'day') continue;
       const hour = floorTo(fact.at, HOUR_MS);
-      add((hourRows ??= bucketRows(ws, 'h', hour)), key, ws, 'h', hour);
+      this.count((hourRows ??= this.bucketRows(ws, 'h', hour)), key, ws, 'h', hour);
       if (key.perMinute) {
         const minute = floorTo(fact.at, MINUTE_MS);
-        add((minuteRows ??= bucketRows(ws, 'm', minute)), key, ws, 'm', minute);
+        this.count((minuteRows ??= this.bucketRows(ws, 'm', minute)), key, ws, 'm', minute);
       }
       if (counter.kind === 'unique' && fact.actor !== null) {
         const unique = `${ws}${SEP}${key.scope}${SEP}${slot}${SEP}${fact.actor}`;
-        if (seenUnique.has(unique)) continue;
-        seenUnique.add(unique);
-        uniques.workspaceId.push(ws);
-        uniques.scope.push(key.scope);
-        uniques.at.push(slot);
-        uniques.actor.push(fact.actor);
+        if (this.seenUnique.has(unique)) continue;
+        this.seenUnique.add(unique);
+        this.uniques.workspaceId.push(ws);
+        this.uniques.scope.push(key.scope);
+        this.uniques.at.push(slot);
+        this.uniques.actor.push(fact.actor);
       }
     }
   }
-  return { deltas, uniques };
+
+  private bucketRows(workspaceId: string, grain: string, at: number): Map<CounterKey, number> {
+    const hit = this.last[grain];
+    if (hit && hit.at === at && hit.workspaceId === workspaceId) return hit.rows;
+    const key = `${workspaceId}${grain}${at}`;
+    let rows = this.rowsOf.get(key);
+    if (!rows) this.rowsOf.set(key, (rows = new Map()));
+    this.last[grain] = { workspaceId, at, rows };
+    return rows;
+  }
+
+  private count(rows: Map<CounterKey, number>, key: CounterKey, workspaceId: string, grain: string, at: number): void {
+    const d = this.deltas;
+    const row = rows.get(key);
+    if (row !== undefined) {
+      d.count[row]!++;
+      return;
+    }
+    rows.set(key, d.count.length);
+    d.workspaceId.push(workspaceId);
+    d.grain.push(grain);
+    d.dim.push(key.dim);
+    d.at.push(at);
+    d.metric.push(key.metric);
+    d.value.push(key.value);
+    d.count.push(1);
+  }
 }

@@ -28,8 +28,12 @@ export class PrivacyRepository {
    */
   async merge(workspaceId: string, into: string, from: string): Promise<void> {
     await this.tx(async (c) => {
-      await c.query('UPDATE fact SET contact_id = $2 WHERE workspace_id = $1 AND contact_id = $3', [workspaceId, into, from]);
-      await c.query('UPDATE fact SET actor = $2 WHERE workspace_id = $1 AND actor = $3', [workspaceId, into, from]);
+      // One pass over the workspace's facts for both columns (no index on either: see schema.prisma).
+      await c.query(
+        `UPDATE fact SET contact_id = CASE WHEN contact_id = $3::text::uuid THEN $2::text::uuid ELSE contact_id END, actor = CASE WHEN actor = $3::text THEN $2::text ELSE actor END
+         WHERE workspace_id = $1 AND (contact_id = $3::text::uuid OR actor = $3::text)`,
+        [workspaceId, into, from],
+      );
       const { rows: dups } = await c.query<{ scope: string; day: string }>(
         `DELETE FROM unique_actor m WHERE m.workspace_id = $1 AND m.actor = $3
            AND EXISTS (SELECT 1 FROM unique_actor s WHERE s.workspace_id = m.workspace_id AND s.scope = m.scope AND s.day = m.day AND s.actor = $2)

@@ -67,8 +67,9 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     // We dead-letter at maxAttempts ourselves; the server's limit is only a backstop.
     max_deliver: maxAttempts + 2,
     ack_wait: nanos(spec.ackWaitMs ?? 30_000),
-    // Room for the batches in the handler plus the next one being decoded meanwhile.
-    max_ack_pending: Math.max(10_000, (spec.batch?.maxSize ?? 0) * (batchesInFlight + 2)),
+    // Room for the batches in the handler plus the next one being decoded meanwhile, and no more:
+    // every unacknowledged message is held in memory, pulled but not yet handled.
+    max_ack_pending: Math.max(10_000, (spec.batch?.maxSize ?? 0) * (batchesInFlight + 1)),
   };
   // A busy server can let a JetStream API request time out at start-up: try again before giving up.
   for (let attempt = 1; ; attempt++) {
