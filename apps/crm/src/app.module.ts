@@ -21,7 +21,7 @@ export function crmModule(config: CrmConfig, logger: Logger): DynamicModule {
   return {
     module: CrmModule,
     imports: [
-      ServiceKitModule.forRoot({ service: 'crm', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), unloggedPaths: [LOOKUP_PATH] }),
+      ServiceKitModule.forRoot({ service: 'crm', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), unloggedPaths: [LOOKUP_PATH], outboxBatches: true }),
       DatabaseModule,
       WorkspacesModule,
       ContactsModule,

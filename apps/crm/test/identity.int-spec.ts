@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALIAS_RECEIVED_V1, CONTACT_MERGED_V1, IDENTIFY_RECEIVED_V1 } from '@tessera/contracts';
+import { ALIAS_RECEIVED_V1, CONTACT_CREATED_V1, CONTACT_MERGED_V1, CONTACT_UPDATED_V1, IDENTIFY_RECEIVED_V1 } from '@tessera/contracts';
 import { eventually, publishAs, startCrm, trackingBase, type CrmHarness } from './helpers';
 
 describe('CRM identity resolution from ingestion events', () => {
@@ -39,6 +39,32 @@ describe('CRM identity resolution from ingestion events', () => {
     await publishAs(h, 'ingestion', IDENTIFY_RECEIVED_V1.subject, { ...trackingBase({ userId: 'user-2', anonymousId: 'anon-2' }), traits: { email: 'Two@Example.com', visits: 2, gone: null } });
     const known = await eventually(() => lookup('externalId=user-2'), 8000, 'known profile');
     expect(known).toMatchObject({ id: anonymous.id, email: 'two@example.com', attributes: { visits: 2 } });
+  });
+
+  it('publishes contact.created and contact.updated, with the changed attributes, for every profile of a batch', async () => {
+    const created = h.collect(CONTACT_CREATED_V1.subject);
+    const updated = h.collect(CONTACT_UPDATED_V1.subject);
+    const users = ['batch-1', 'batch-2', 'batch-3', 'batch-4'];
+    await Promise.all(users.map((u, i) => publishAs(h, 'ingestion', IDENTIFY_RECEIVED_V1.subject, { ...trackingBase({ userId: u }), traits: { tier: i } })));
+    const contacts: any[] = await eventually(async () => {
+      const found = await Promise.all(users.map((u) => lookup(`externalId=${u}`)));
+      return found.every(Boolean) ? found : undefined;
+    }, 8000, 'the batch profiles');
+    await Promise.all(users.map((u, i) => publishAs(h, 'ingestion', IDENTIFY_RECEIVED_V1.subject, { ...trackingBase({ userId: u }), traits: { tier: i, seen: true } })));
+    const ofBatch = (events: any[]): any[] => events.filter((e) => contacts.some((c) => c.id === e.data.contactId));
+    const creations = await eventually(() => (ofBatch(created.events).length === users.length ? ofBatch(created.events) : undefined), 8000, 'created events');
+    const updates = await eventually(() => (ofBatch(updated.events).length === users.length ? ofBatch(updated.events) : undefined), 8000, 'updated events');
+    created.stop();
+    updated.stop();
+    expect(new Set([...creations, ...updates].map((e) => e.id)).size).toBe(users.length * 2);
+    for (const [i, c] of contacts.entries()) {
+      const creation = creations.find((e) => e.data.contactId === c.id);
+      expect(creation).toMatchObject({ partitionKey: c.id, producer: 'crm', data: { externalId: users[i], attributes: { tier: i } } });
+      expect(creation.occurredAt).toBe(creation.data.createdAt);
+      const update = updates.find((e) => e.data.contactId === c.id);
+      expect(update).toMatchObject({ partitionKey: c.id, producer: 'crm', data: { attributes: { seen: true }, fields: {}, unset: [], version: '2' } });
+      expect(update.occurredAt).toBe(update.data.updatedAt);
+    }
   });
 
   it('applies a redelivered event once', async () => {

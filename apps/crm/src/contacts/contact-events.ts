@@ -1,5 +1,6 @@
 import { outboxRow, type OutboxRow } from '@tessera/bus';
-import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_MERGED_V1, CONTACT_UPDATED_V1, type ContactCreatedV1 } from '@tessera/contracts';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_ERASED_V2, CONTACT_MERGED_V1, CONTACT_UPDATED_V1, type ContactCreatedV1, type ContactUpdatedV1 } from '@tessera/contracts';
+import { v7 as uuidv7 } from 'uuid';
 import type { ContactRow } from './contact-store.repository';
 import type { IdentityHashes } from './erasure.repository';
 
@@ -24,6 +25,12 @@ export function createdEvent(c: ContactRow): OutboxRow {
 
 /** The thin update event: only what differs between `before` and `after`; undefined when nothing did. */
 export function updatedEvent(before: ContactRow, after: ContactRow): OutboxRow | undefined {
+  const data = updatedData(before, after);
+  return data && outboxRow('crm', CONTACT_UPDATED_V1.subject, data, { workspaceId: after.workspaceId, occurredAt: after.updatedAt });
+}
+
+/** contact.updated's payload: only what differs between `before` and `after`; undefined when nothing did. */
+export function updatedData(before: ContactRow, after: ContactRow): ContactUpdatedV1 | undefined {
   const fields: Record<string, unknown> = {};
   const attributes: Record<string, unknown> = {};
   const unset: string[] = [];
@@ -35,12 +42,18 @@ export function updatedEvent(before: ContactRow, after: ContactRow): OutboxRow |
   for (const [k, v] of Object.entries(after.attributes)) if (JSON.stringify(before.attributes[k]) !== JSON.stringify(v)) attributes[k] = v;
   for (const k of Object.keys(before.attributes)) if (!(k in after.attributes)) unset.push(`attributes.${k}`);
   if (!Object.keys(fields).length && !Object.keys(attributes).length && !unset.length) return undefined;
-  return outboxRow(
-    'crm',
-    CONTACT_UPDATED_V1.subject,
-    { contactId: after.id, fields, attributes, unset, version: after.version, updatedAt: after.updatedAt.toISOString() },
-    { workspaceId: after.workspaceId, occurredAt: after.updatedAt },
-  );
+  return { contactId: after.id, fields, attributes, unset, version: after.version, updatedAt: after.updatedAt.toISOString() };
+}
+
+/**
+ * Another event of `first`'s subject, workspace and trace context, with its own id, time and
+ * payload: a bus batch's hundreds of events of one kind pay outboxRow's contract check and trace
+ * lookup once, through `first` (their payloads come from the same builders, createdData and
+ * updatedData, over values already normalised and schema-checked).
+ */
+export function sameKindEvent(first: OutboxRow, data: ContactCreatedV1 | ContactUpdatedV1, occurredAt: Date): OutboxRow {
+  const id = uuidv7();
+  return { id, subject: first.subject, envelope: { ...first.envelope, id, occurredAt: occurredAt.toISOString(), partitionKey: data.contactId, data }, headers: first.headers };
 }
 
 export function mergedEvent(workspaceId: string, winnerId: string, loserId: string, at: Date): OutboxRow {

@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import type { OutboxRow } from '@tessera/bus';
+import type { ContactCreatedV1, ContactUpdatedV1 } from '@tessera/contracts';
 import type { AttributesRepository, AttributeSchema } from '../attributes/attributes.repository';
-import { bump, createdEvent, updatedEvent, type StandardField } from '../contacts/contact-events';
+import { bump, createdData, createdEvent, sameKindEvent, updatedData, updatedEvent, type StandardField } from '../contacts/contact-events';
 import type { ContactMergeService } from '../contacts/contact-merge.service';
 import type { ContactRow, ContactStore } from '../contacts/contact-store.repository';
 import { emptyContact } from '../contacts/contacts.service';
@@ -58,6 +59,8 @@ export class ResolutionBatch {
   private ops: ProfileOp[] = [];
   private newIdentities: { workspaceId: string; kind: string; value: string; contactId: string }[] = [];
   private readonly events: OutboxRow[] = [];
+  /** The first contact.created / contact.updated of each workspace in this batch, whose envelope the others reuse. */
+  private readonly firstEvents = new Map<string, OutboxRow>();
   readonly problems: FieldError[] = [];
 
   constructor(
@@ -138,10 +141,10 @@ export class ResolutionBatch {
     if (id) this.ops.push({ workspaceId, contactId: id, fields: {}, traits: { groupIds: { $add: [e.groupId] } }, at: new Date(e.timestamp).toISOString() });
   }
 
-  /** Writes everything pending and the batch's events. */
+  /** Writes everything pending, then all of the batch's events, in order, as one outbox row. */
   async finish(): Promise<void> {
     await this.flush();
-    await this.deps.store.outbox(this.c, this.events.splice(0));
+    await this.deps.store.outboxBatch(this.c, this.events.splice(0));
   }
 
   private find(workspaceId: string, kind: IdentityKey['kind'], value: string): string | null {
@@ -189,6 +192,18 @@ export class ResolutionBatch {
     this.events.push(...result.events);
     for (const [key, id] of this.target) if (id === loserId) this.target.set(key, result.winner.id);
     this.externalIdOf.set(result.winner.id, result.winner.externalId);
+  }
+
+  /** Queues an event: the first of its kind in a workspace is built in full (`make`), the others like it. */
+  private emit(kind: 'created' | 'updated', workspaceId: string, data: ContactCreatedV1 | ContactUpdatedV1, at: Date, make: () => OutboxRow): void {
+    const key = `${kind}|${workspaceId}`;
+    const first = this.firstEvents.get(key);
+    if (first) this.events.push(sameKindEvent(first, data, at));
+    else {
+      const event = make();
+      this.firstEvents.set(key, event);
+      this.events.push(event);
+    }
   }
 
   /** Applies the pending segment: lock existing rows in id order, compute, write in bulk. */
@@ -257,13 +272,13 @@ export class ResolutionBatch {
     const updates: ContactRow[] = [];
     for (const [id, row] of locked) {
       const after = bump(row, {}, now);
-      const event = updatedEvent(before.get(id)!, after);
-      if (!event && JSON.stringify(row.attrTs) === JSON.stringify(before.get(id)!.attrTs)) continue;
+      const changed = updatedData(before.get(id)!, after);
+      if (!changed && JSON.stringify(row.attrTs) === JSON.stringify(before.get(id)!.attrTs)) continue;
       updates.push(after);
-      if (event) this.events.push(event);
+      if (changed) this.emit('updated', after.workspaceId, changed, now, () => updatedEvent(before.get(id)!, after)!);
     }
-    this.events.push(...inserts.map(createdEvent));
-    await store.writeBatch(this.c, { inserts, updates, identities: this.newIdentities, outbox: this.events.splice(0) });
+    for (const row of inserts) this.emit('created', row.workspaceId, createdData(row), row.createdAt, () => createdEvent(row));
+    await store.writeBatch(this.c, { inserts, updates, identities: this.newIdentities, outbox: [] });
     await attributes.insertInferred(this.c, inferred);
     attributes.rememberInferred(inferred);
     this.ops = [];
