@@ -26,7 +26,7 @@ describe('CRM contacts API', () => {
     expect((await h.call('GET', '/v1/contacts/lookup?externalId=nobody')).status).toBe(404);
   });
 
-  it('answers lookups (a plain Fastify route) with the same shape, auth and error bodies as the rest of the API', async () => {
+  it('answers lookups (served from node:http, ahead of Nest) with the same shape, auth and error bodies as the rest of the API', async () => {
     const created = await h.call('POST', '/v1/contacts', { externalId: 'look-1', email: 'look@example.com', attributes: { plan: 'pro' } });
     expect((await h.call('POST', `/v1/contacts/${created.body.id}/tags/vip`)).status).toBeLessThan(300);
     const byId = await h.call('GET', `/v1/contacts/${created.body.id}`);

@@ -34,7 +34,7 @@ export class ContactsController {
     return this.contacts.list(workspaceId, query);
   }
 
-  /** Documents the route; at run time LookupHttpService serves it as a plain Fastify handler (same answers). */
+  /** Documents the route; at run time LookupHttpService serves it from node:http (same answers). */
   @Get('lookup')
   @RequireScope('crm:read')
   lookup(@WorkspaceId() workspaceId: string, @Query() query: LookupQuery): Promise<ContactView> {

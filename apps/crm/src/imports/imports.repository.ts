@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { PG_POOL } from '@tessera/service-kit';
 
 export interface ImportJobRow {
@@ -54,19 +54,31 @@ export class ImportsRepository {
     return rows;
   }
 
-  /** Existing contacts by external id or email (live ones, after following merges). */
-  async existing(c: PoolClient, workspaceId: string, externalIds: string[], emails: string[]): Promise<{ byExternalId: Map<string, string>; byEmail: Map<string, string> }> {
-    const { rows } = await c.query<{ external_id: string | null; email: string | null; id: string }>(
-      `SELECT c.external_id, c.email, COALESCE(c.merged_into, c.id) AS id FROM contact c
-       WHERE c.workspace_id = $1 AND c.erased_at IS NULL AND (c.external_id = ANY($2::text[]) OR c.email = ANY($3::text[]))
+  /**
+   * Takes the advisory locks of the batch's identities (sorted, the same keys and hash as
+   * ContactStore.lockIdentities), then finds the live contacts behind its external ids and emails.
+   * Two statements in ONE simple-protocol message: one round trip, yet the read still takes its
+   * snapshot after the locks are held (READ COMMITTED takes one per statement), so it sees what the
+   * locks' previous holders committed. That protocol takes no parameters: the lists travel as JSON
+   * literals escaped by pg.
+   */
+  async lockAndFindExisting(c: PoolClient, workspaceId: string, externalIds: string[], emails: string[]): Promise<{ byExternalId: Map<string, string>; byEmail: Map<string, string> }> {
+    const keys = [...externalIds.map((v) => `${workspaceId}:external_id:${v}`), ...emails.map((v) => `${workspaceId}:email:${v}`)];
+    const list = (values: string[]): string => `ARRAY(SELECT jsonb_array_elements_text(${c.escapeLiteral(JSON.stringify(values))}::jsonb))`;
+    const ws = `${c.escapeLiteral(workspaceId)}::uuid`;
+    // pg answers a multi-statement message with one result per statement (its typings know only one).
+    const [, found] = (await c.query(
+      `SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest(${list(keys)}) x ORDER BY 1) s;
+       WITH e AS (SELECT ${list(externalIds)} AS ids), m AS (SELECT ${list(emails)} AS ids)
+       SELECT c.external_id, c.email, COALESCE(c.merged_into, c.id) AS id FROM contact c
+       WHERE c.workspace_id = ${ws} AND c.erased_at IS NULL AND (c.external_id = ANY((SELECT ids FROM e)::text[]) OR c.email = ANY((SELECT ids FROM m)::text[]))
        UNION ALL
        SELECT CASE WHEN i.kind = 'external_id' THEN i.value END, CASE WHEN i.kind = 'email' THEN i.value END, i.contact_id FROM contact_identity i
-       WHERE i.workspace_id = $1 AND ((i.kind = 'external_id' AND i.value = ANY($2::text[])) OR (i.kind = 'email' AND i.value = ANY($3::text[])))`,
-      [workspaceId, externalIds, emails],
-    );
+       WHERE i.workspace_id = ${ws} AND ((i.kind = 'external_id' AND i.value = ANY((SELECT ids FROM e)::text[])) OR (i.kind = 'email' AND i.value = ANY((SELECT ids FROM m)::text[])))`,
+    )) as unknown as [QueryResult, QueryResult<{ external_id: string | null; email: string | null; id: string }>];
     const byExternalId = new Map<string, string>();
     const byEmail = new Map<string, string>();
-    for (const r of rows) {
+    for (const r of found.rows) {
       if (r.external_id && !byExternalId.has(r.external_id)) byExternalId.set(r.external_id, r.id);
       if (r.email && !byEmail.has(r.email)) byEmail.set(r.email, r.id);
     }

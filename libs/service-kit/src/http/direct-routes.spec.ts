@@ -38,6 +38,7 @@ describe('serveDirect', () => {
           },
         ],
         ['/v1/broken', { bodyLimit: 16, post: () => Promise.reject(new Error('bug')) }],
+        ['/v1/find', { get: async (_req, query) => (query === 'fail' ? Promise.reject(new Error('bug')) : { status: query ? 200 : 404, body: { query } }) }],
       ]),
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +63,13 @@ describe('serveDirect', () => {
     expect(await call('POST', '/v1/echo', 'x'.repeat(17))).toMatchObject({ status: 413, body: expect.stringContaining('too large') });
     expect(await call('POST', '/v1/echo', undefined, ['x'.repeat(10), 'x'.repeat(10)])).toMatchObject({ status: 413 });
     expect(await call('POST', '/v1/echo', undefined, ['ab', 'cd'])).toMatchObject({ status: 200, body: '{"got":"abcd"}' });
+  });
+
+  it('answers GETs on their paths with the raw query string, and passes other methods on', async () => {
+    expect(await call('GET', '/v1/find?email=a%40b.c&x=1')).toMatchObject({ status: 200, body: '{"query":"email=a%40b.c&x=1"}' });
+    expect(await call('GET', '/v1/find')).toMatchObject({ status: 404, body: '{"query":""}' });
+    expect(await call('POST', '/v1/find', 'x')).toMatchObject({ status: 404, body: 'fallback' });
+    expect(await call('GET', '/v1/find?fail')).toMatchObject({ status: 503, headers: { 'retry-after': '1' } });
   });
 
   it('answers 503 with Retry-After when a route fails unexpectedly, so senders retry', async () => {

@@ -8,23 +8,36 @@ export interface DirectResponse {
   body?: unknown;
 }
 
-export interface DirectRoute {
+interface DirectPost {
   /** Largest body read, in bytes: beyond it the answer is 413 (as Fastify's bodyLimit). */
   bodyLimit: number;
   post: (req: IncomingMessage, body: Buffer | undefined) => Promise<DirectResponse>;
-  options?: (req: IncomingMessage) => DirectResponse;
 }
 
+interface DirectGet {
+  /** `query` is the raw query string, without the `?` ('' when there is none). */
+  get: (req: IncomingMessage, query: string) => Promise<DirectResponse>;
+}
+
+/** A path served directly: POST (with its body limit), GET, or both; OPTIONS optionally. */
+export type DirectRoute = (DirectPost | DirectGet) & {
+  options?: (req: IncomingMessage) => DirectResponse;
+};
+
 const TOO_LARGE: DirectResponse = { status: 413, body: { success: false, statusCode: 413, message: 'the request body is too large' } };
+// The routes map their own errors; reaching these is a bug, and the caller may retry.
+const POST_FAILED: DirectResponse = { status: 503, headers: { 'retry-after': '1' }, body: { success: false, statusCode: 503, message: 'temporarily unable to store events; retry' } };
+const GET_FAILED: DirectResponse = { status: 503, headers: { 'retry-after': '1' }, body: { statusCode: 503, error: 'Service Unavailable', message: 'Temporarily unavailable; retry shortly' } };
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Serves a few hot paths straight from node:http, ahead of Fastify: Nest's middleware and its
- * hooks run for every Fastify route, even one registered on Fastify directly, and on a single
- * small tracking call they cost more than the call's own work (profiled: ~25% of the service's
- * CPU, plus Fastify's per-request AsyncResource for body parsing). Every other request, and other
- * methods on these paths, go to Fastify unchanged. The OpenTelemetry HTTP instrumentation wraps
- * the server's 'request' event, so these requests keep their one server span.
+ * Serves a few hot paths (POSTs with a body, GETs with a query string) straight from node:http,
+ * ahead of Fastify: Nest's middleware and its hooks run for every Fastify route, even one
+ * registered on Fastify directly, and on a single small tracking call they cost more than the
+ * call's own work (profiled: ~25% of the service's CPU, plus Fastify's per-request AsyncResource
+ * for body parsing). Every other request, and other methods on these paths, go to Fastify
+ * unchanged. The OpenTelemetry HTTP instrumentation wraps the server's 'request' event, so these
+ * requests keep their one server span.
  */
 export function serveDirect(server: Server, routes: ReadonlyMap<string, DirectRoute>): void {
   const fallback = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -34,13 +47,25 @@ export function serveDirect(server: Server, routes: ReadonlyMap<string, DirectRo
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = routes.get(path);
-    if (route && req.method === 'POST') return void handlePost(route, path, req, res);
+    if (route && 'post' in route && req.method === 'POST') return void handlePost(route, path, req, res);
+    if (route && 'get' in route && req.method === 'GET') return void handleGet(route, path, q === -1 ? '' : url.slice(q + 1), req, res);
     if (route?.options && req.method === 'OPTIONS') return respond(req, res, path, performance.now(), route.options(req));
     for (const listener of fallback) listener.call(server, req, res);
   });
 }
 
-async function handlePost(route: DirectRoute, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleGet(route: DirectGet, path: string, query: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  let answer: DirectResponse;
+  try {
+    answer = await route.get(req, query);
+  } catch {
+    answer = GET_FAILED;
+  }
+  respond(req, res, path, started, answer);
+}
+
+async function handlePost(route: DirectPost, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const declared = req.headers['content-length'];
   // Refused before reading, like Fastify; node discards the unread body after the answer.
@@ -52,8 +77,7 @@ async function handlePost(route: DirectRoute, path: string, req: IncomingMessage
   try {
     answer = await route.post(req, body);
   } catch {
-    // The route maps its own errors; reaching here is a bug, and the sender may retry.
-    answer = { status: 503, headers: { 'retry-after': '1' }, body: { success: false, statusCode: 503, message: 'temporarily unable to store events; retry' } };
+    answer = POST_FAILED;
   }
   respond(req, res, path, started, answer);
 }
