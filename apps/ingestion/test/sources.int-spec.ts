@@ -72,7 +72,7 @@ describe('Raw event archive', () => {
     const send = async (body: unknown): Promise<number> =>
       (await fetch(`${h.ingestion.url}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(WRITE_KEY) }, body: JSON.stringify(body) })).status;
     expect(await send({ batch: [{ type: 'track', userId: 'ann', event: 'A', messageId: 'a1' }, { type: 'identify', userId: 'ann', anonymousId: 'anon-9', traits: { plan: 'pro' }, messageId: 'a2' }, { type: 'page', anonymousId: 'anon-9', name: 'Home', messageId: 'a3' }, { type: 'track', userId: 'bob', event: 'B', messageId: 'b1' }] })).toBe(200);
-    // Written before the answer.
+    // Written just after the answer by a consumer of the stream; the archive API waits for it to catch up.
     const byUser = await api(h, 'GET', '/v1/archive?userId=ann');
     expect(byUser.status).toBe(200);
     expect(byUser.body.map((e: { envelope: { data: { messageId: string } } }) => e.envelope.data.messageId).sort()).toEqual(['a1', 'a2']);

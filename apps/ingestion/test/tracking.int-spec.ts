@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_RECEIVED_V1, IDENTIFY_RECEIVED_V1, type EventEnvelope } from '@tessera/contracts';
-import { basic, startIngestion, WRITE_KEY, type Harness } from './helpers';
+import { basic, startIngestion, waitFor, WRITE_KEY, type Harness } from './helpers';
 
 describe('Segment tracking API', () => {
   let h: Harness;
@@ -46,23 +46,15 @@ describe('Segment tracking API', () => {
     expect((await post('/v1/batch', body)).status).toBe(200);
     const copies = (await h.stored()).filter((x) => (x.data as { messageId: string }).messageId === 'dup-1');
     expect(copies).toHaveLength(1);
-    // The archive (written before the 200) gets it once, and is the ledger.
+    // The archive (written by a consumer of the stream, off the request path) gets it once, and is the ledger.
     const archivedCount = async (): Promise<number> => (await h.query('SELECT count(*)::int AS n FROM ingestion.event_archive WHERE id = $1', [copies[0]!.id])).rows[0].n;
+    await waitFor(async () => (await archivedCount()) > 0);
     expect(await archivedCount()).toBe(1);
     // Past JetStream's de-dup window only the archive stands between a retry and a second copy.
     const jsm = await h.nc.jetstreamManager();
     await jsm.streams.purge(`${h.namespace}_INGESTION`);
     expect((await post('/v1/batch', body)).status).toBe(200);
     expect(await h.stored()).toHaveLength(0);
-  });
-
-  it('archives the rest of a request when Postgres refuses one event (jsonb holds no \\u0000)', async () => {
-    const res = await post('/v1/batch', { batch: [{ type: 'track', userId: 'u5', event: 'Nul', properties: { s: 'a\u0000b' }, messageId: 'nul-1' }, { type: 'track', userId: 'u5', event: 'Fine', messageId: 'nul-2' }] });
-    expect(res.status).toBe(200);
-    const ids = (await h.stored()).filter((x) => (x.data as { userId?: string }).userId === 'u5').map((x) => x.id);
-    expect(ids).toHaveLength(2);
-    const archived = await h.query('SELECT envelope FROM ingestion.event_archive WHERE id = ANY($1::uuid[])', [ids]);
-    expect(archived.rows.map((r) => r.envelope.data.messageId)).toEqual(['nul-2']);
   });
 
   it('keeps the good items of a mixed batch and reports each bad one', async () => {

@@ -1,6 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS, type JetStreamBus } from '@tessera/bus';
 import { INGESTION_EVENTS } from '@tessera/contracts';
+import { ArchiveWriter } from '../tracking/archive-writer.service';
 import { IngestRepository } from '../tracking/ingest.repository';
 import type { ArchivedEventView, ReplayResultView } from './archive.dto';
 
@@ -19,11 +20,13 @@ function range(from: string | undefined, to: string | undefined): { from: Date; 
 export class ArchiveService {
   constructor(
     private readonly repository: IngestRepository,
+    private readonly writer: ArchiveWriter,
     @Inject(EVENT_BUS) private readonly bus: JetStreamBus,
   ) {}
 
   async find(workspaceId: string, q: { userId?: string; anonymousId?: string; from?: string; to?: string; limit?: number }): Promise<ArchivedEventView[]> {
-    // Every event answered 200 is archived already (ArchiveWriter writes before the answer).
+    // The archive is written just after the answer (ArchiveWriter): let it catch up, so reads see what was accepted.
+    await this.writer.caughtUp();
     const rows = await this.repository.findArchived(workspaceId, { userId: q.userId, anonymousId: q.anonymousId, ...range(q.from, q.to), limit: q.limit ?? 100 });
     return rows.map((r) => ({ id: r.id, receivedAt: r.receivedAt.toISOString(), subject: r.subject, envelope: r.envelope as unknown as Record<string, unknown> }));
   }
@@ -35,6 +38,7 @@ export class ArchiveService {
   async replay(workspaceId: string, from: string, to: string): Promise<ReplayResultView> {
     const window = range(from, to);
     if (window.to.getTime() - window.from.getTime() > MAX_REPLAY_DAYS * 86_400_000) throw new BadRequestException(`replay at most ${MAX_REPLAY_DAYS} days per call`);
+    await this.writer.caughtUp();
     let after: { receivedAt: Date; id: string } | undefined;
     let republished = 0;
     let skipped = 0;

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent, type Delivered } from '@tessera/bus';
 import { CONTACT_ERASED_V2 } from '@tessera/contracts';
+import { ArchiveWriter } from '../tracking/archive-writer.service';
 import { ArchiveErasureRepository } from './erasure.repository';
 
 /**
@@ -13,11 +14,15 @@ import { ArchiveErasureRepository } from './erasure.repository';
 export class ArchiveErasureHandlers {
   private readonly logger = new Logger('archive-erasure');
 
-  constructor(private readonly repository: ArchiveErasureRepository) {}
+  constructor(
+    private readonly repository: ArchiveErasureRepository,
+    private readonly writer: ArchiveWriter,
+  ) {}
 
   @OnEvent(CONTACT_ERASED_V2.subject, { ordered: true })
   async contactErased({ envelope, data }: Delivered<typeof CONTACT_ERASED_V2.subject>): Promise<void> {
-    // Events accepted before the erasure are archived already (before their 200): none is in flight.
+    // Events this replica accepted before the erasure may still be on their way into the archive.
+    await this.writer.caughtUp();
     const hashes = [...data.externalIdHashes, ...data.anonymousIdHashes, ...data.emailHashes, ...data.phoneHashes];
     const deleted = await this.repository.erase(envelope.workspaceId, hashes, new Date(data.erasedAt));
     this.logger.log({ contactId: data.contactId, identities: hashes.length, archivedEventsDeleted: deleted }, 'contact erased from the archive');

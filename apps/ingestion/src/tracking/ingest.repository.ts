@@ -27,10 +27,10 @@ export class IngestRepository {
   }
 
   /**
-   * Archives published envelopes, given as one JSON document `[{"t": stored ms, "e": envelope}]`
-   * (ArchiveWriter passes the published JSON text as it is); the indexed columns are read out
+   * Archives published envelopes, given as one JSON document `[{"e": envelope, "t"?: stored ms}]`
+   * (ArchiveWriter passes the bytes from JetStream as they are); the indexed columns are read out
    * here. A row that is already archived is skipped: by key when the payload has its receivedAt
-   * (retries of a failed archive write and replays carry the original), by id otherwise.
+   * (redeliveries and replays carry the original), by id otherwise.
    */
   async archiveEnvelopes(document: string): Promise<number> {
     const result = await this.pool.query(

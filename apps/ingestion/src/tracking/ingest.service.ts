@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_BUS, type JetStreamBus, type SerializedEvent } from '@tessera/bus';
-import type { EventMap, EventSubject } from '@tessera/contracts';
+import { EVENT_BUS, type JetStreamBus } from '@tessera/bus';
+import type { EventEnvelope, EventMap, EventSubject } from '@tessera/contracts';
 import { MicroBatcher, SERVICE_CONFIG } from '@tessera/service-kit';
 import { KeyedRateLimiter } from '../common/token-bucket';
 import { eventsAccepted, eventsDuplicate, rateLimited } from '../common/metrics';
@@ -35,21 +35,34 @@ export class RateLimited extends Error {
   }
 }
 
+/** The archive trails the stream by more than JetStream's de-dup window can cover: 503, retry later. */
+export class ArchiveBehind extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(lagMs: number) {
+    super(`the event archive is ${Math.round(lagMs / 1000)} s behind; retry later`);
+  }
+}
+
 /** The de-dup promise is 24 h; the archive is searched twice as far back for margin. */
 export const DEDUP_HOURS = 48;
+/**
+ * Until ArchiveWriter has written an event, only JetStream's duplicate window (10 minutes on the
+ * INGESTION stream) catches its retries: new events are refused well before the archive trails by that much.
+ */
+export const MAX_ARCHIVE_LAG_MS = 5 * 60_000;
 
 /**
  * The single way events enter Tessera: drop messageIds the archive already holds, publish the
- * rest to JetStream and await every ack, archive them (ArchiveWriter), then answer. Event ids are
- * derived from (source, messageId), so a retry is a duplicate to the archive lookup, to JetStream
- * (Nats-Msg-Id) and to every consumer. Each envelope is serialised once: the same JSON text is
- * published and archived.
+ * rest to JetStream and await every ack, then answer. ArchiveWriter, a consumer of the same
+ * stream, archives them afterwards (off the request path); event ids are derived from (source,
+ * messageId), so a retry is a duplicate to the archive lookup, to JetStream (Nats-Msg-Id) while
+ * the archive has not caught up, and to every consumer.
  *
- * The steps coalesce concurrent callers (a MicroBatcher each, one batch in flight per step):
- * callers that arrive while a lookup, publish or archive write runs share the next one, so under
- * load a single /v1/track call costs its share of one query, one windowed publish and one insert
- * rather than a round trip of each, while the steps of different batches still overlap. A lone
- * call waits for nothing. A failed step fails every caller of that batch; each retries, and the
+ * Both steps coalesce concurrent callers (a MicroBatcher each, one batch in flight per step):
+ * callers that arrive while a lookup or publish runs share the next one, so under load a single
+ * /v1/track call costs its share of one query and one windowed publish rather than a round trip
+ * of each, while the two steps of different batches still overlap. A lone call waits for
+ * nothing. A failed lookup or publish fails every caller of that batch; each retries, and the
  * event ids make the retries harmless.
  */
 @Injectable()
@@ -57,7 +70,7 @@ export class IngestService {
   private readonly sourceLimits: KeyedRateLimiter;
   private readonly workspaceLimits: KeyedRateLimiter;
   private readonly lookups: MicroBatcher<string[], Set<string>>;
-  private readonly publishes: MicroBatcher<SerializedEvent[], undefined>;
+  private readonly publishes: MicroBatcher<EventEnvelope[], undefined>;
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: JetStreamBus,
@@ -71,9 +84,9 @@ export class IngestService {
       const seen = await this.repository.alreadyArchived(groups.length === 1 ? groups[0]! : groups.flat(), DEDUP_HOURS);
       return groups.map(() => seen);
     }, 1);
-    // Stored (acked) by JetStream before any caller archives or answers.
-    this.publishes = new MicroBatcher<SerializedEvent[], undefined>(async (groups) => {
-      await this.bus.publishSerialized(groups.length === 1 ? groups[0]! : groups.flat());
+    // Stored (acked) by JetStream before any caller answers; ArchiveWriter archives them from there.
+    this.publishes = new MicroBatcher<EventEnvelope[], undefined>(async (groups) => {
+      await this.bus.publishEnvelopes(groups.length === 1 ? groups[0]! : groups.flat());
       return groups.map(() => undefined);
     }, 1);
   }
@@ -94,25 +107,22 @@ export class IngestService {
 
   async ingest(source: SourceRecord, items: IngestItem[]): Promise<IngestOutcome> {
     if (!items.length) return { accepted: 0, duplicates: 0 };
+    const lag = this.archive.lagMs();
+    if (lag > MAX_ARCHIVE_LAG_MS) throw new ArchiveBehind(lag);
     const ids = items.map((i) => eventIdFor(source.id, i.messageId));
     // Read here, in the caller's request: a batch runs in whichever caller's context started it.
     const trace = currentTrace();
     const seen = await this.lookups.submit(ids);
-    const events: SerializedEvent[] = [];
+    const envelopes: EventEnvelope[] = [];
     items.forEach((item, i) => {
-      const id = ids[i]!;
-      if (seen.has(id)) return;
-      const envelope = fastEnvelope(PRODUCER, { subject: item.subject, data: item.data, workspaceId: source.workspaceId, id, occurredAt: item.occurredAt }, trace);
-      events.push({ id, subject: item.subject, workspaceId: source.workspaceId, body: JSON.stringify(envelope), headers: trace });
+      if (seen.has(ids[i]!)) return;
+      envelopes.push(fastEnvelope(PRODUCER, { subject: item.subject, data: item.data, workspaceId: source.workspaceId, id: ids[i]!, occurredAt: item.occurredAt }, trace));
     });
-    if (events.length) {
-      await this.publishes.submit(events);
-      await this.archive.archive(events);
-    }
+    if (envelopes.length) await this.publishes.submit(envelopes);
     const bySubject = new Map<string, number>();
-    for (const e of events) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + 1);
+    for (const e of envelopes) bySubject.set(e.subject, (bySubject.get(e.subject) ?? 0) + 1);
     for (const [subject, n] of bySubject) eventsAccepted.inc({ subject }, n);
-    if (items.length > events.length) eventsDuplicate.inc(items.length - events.length);
-    return { accepted: events.length, duplicates: items.length - events.length };
+    if (items.length > envelopes.length) eventsDuplicate.inc(items.length - envelopes.length);
+    return { accepted: envelopes.length, duplicates: items.length - envelopes.length };
   }
 }

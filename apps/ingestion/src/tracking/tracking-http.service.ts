@@ -5,7 +5,7 @@ import { serveDirect, type DirectResponse, type DirectRoute } from '@tessera/ser
 import { eventsRejected } from '../common/metrics';
 import { SourceCacheService } from '../sources/source-cache.service';
 import type { SourceRecord } from '../sources/source';
-import { IngestService, RateLimited, type IngestItem } from './ingest.service';
+import { ArchiveBehind, IngestService, RateLimited, type IngestItem } from './ingest.service';
 import { BadRequest, decodeJsonBody, writeKeyFromAuthorization } from './request-body';
 import { MAX_BATCH_BYTES, MAX_EVENT_BYTES, normaliseBatch, type ItemError, type NormalisedCall, type SegmentType } from './segment-call';
 
@@ -99,8 +99,9 @@ export class TrackingHttpService implements OnModuleInit {
   /** Client mistakes get their 4xx and a message; anything else is our failure: 503, so senders retry. */
   private failure(req: IncomingMessage, error: unknown): DirectResponse {
     if (error instanceof BadRequest) return { status: error.status, body: { success: false, statusCode: error.status, message: error.message, ...error.extra } };
-    if (error instanceof RateLimited) {
-      return { status: 429, headers: { 'retry-after': String(error.retryAfterSeconds) }, body: { success: false, statusCode: 429, message: error.message } };
+    if (error instanceof ArchiveBehind || error instanceof RateLimited) {
+      const status = error instanceof RateLimited ? 429 : 503;
+      return { status, headers: { 'retry-after': String(error.retryAfterSeconds) }, body: { success: false, statusCode: status, message: error.message } };
     }
     this.logger.error({ err: error, url: (req.url ?? '').split('?')[0] }, 'ingestion request failed');
     return { status: 503, headers: { 'retry-after': '1' }, body: { success: false, statusCode: 503, message: 'temporarily unable to store events; retry' } };

@@ -5,5 +5,5 @@ import { IngestRepository } from './ingest.repository';
 import { IngestService } from './ingest.service';
 import { TrackingHttpService } from './tracking-http.service';
 
-@Module({ imports: [SourcesModule], providers: [IngestRepository, ArchiveWriter, IngestService, TrackingHttpService], exports: [IngestService, IngestRepository] })
+@Module({ imports: [SourcesModule], providers: [IngestRepository, ArchiveWriter, IngestService, TrackingHttpService], exports: [IngestService, IngestRepository, ArchiveWriter] })
 export class TrackingModule {}
