@@ -24,12 +24,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import http from 'node:http';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
+import { cpuOf, freePort, pct } from '../lib/measure.mjs';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const ONLY = process.env.BENCH_ONLY ?? '123';
@@ -47,19 +47,9 @@ const ADMIN_KEY = 'tsk_bench_admin_key_0123456789abcdefghijkl';
 const dbName = `tessera_bench_jrn_${randomBytes(3).toString('hex')}`;
 const ns = `benchjrn${randomBytes(3).toString('hex')}`;
 const url = (db) => Object.assign(new URL(SERVER), { pathname: `/${db}` }).toString();
-const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
 const services = {};
-// CPU time (ms) of a process from /proc (utime + stime, in clock ticks of 10 ms); Linux only.
-const cpuOf = (pid) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 // Postgres backends serving the bench database (their process title names it). A backend that
 // ended (a pool closing an idle connection) keeps the CPU time last read, so it is not subtracted.
 // Each is charged to the service whose pool opened it (its application_name: `journeys`,
@@ -107,14 +97,6 @@ const cpuReport = async (label, mark, units) => {
 };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 async function start(service, env = {}) {
   const port = await freePort();

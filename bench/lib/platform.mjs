@@ -17,7 +17,7 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
+export { pct } from './measure.mjs';
 const databaseUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
 
 export function freePort() {

@@ -20,12 +20,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { figure } from '../lib/figures.mjs';
+import { cpuOf, freePort, pct } from '../lib/measure.mjs';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -39,19 +39,9 @@ const WS = '00000000-0000-4000-8000-000000000001';
 const dbName = `tessera_bench_msg_${randomBytes(3).toString('hex')}`;
 const ns = `benchmsg${randomBytes(3).toString('hex')}`;
 const url = (db) => Object.assign(new URL(SERVER), { pathname: `/${db}` }).toString();
-const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
-// CPU time (ms) of a process from /proc (utime + stime, in clock ticks of 10 ms); Linux only.
-const cpuOf = (pid) => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 // Postgres backends serving the bench database (their process title names it); one that ended keeps its last reading.
 const pgSeen = new Map();
 const pgCpu = () => {
@@ -67,14 +57,6 @@ const pgCpu = () => {
   for (const ms of pgSeen.values()) total += ms;
   return total;
 };
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  s.close();
-  return port;
-}
 
 /** The fake vendors: each calls `received(n)` with the bench's sequence number of the message. */
 async function startVendors(received) {

@@ -16,12 +16,12 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
+import { freePort } from '../lib/measure.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -56,14 +56,6 @@ function cpuMicros(pid) {
   } catch {
     return 0; // the process ended
   }
-}
-
-async function freePort() {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const { port } = s.address();
-  s.close();
-  return port;
 }
 
 async function start(service, env) {
