@@ -26,7 +26,7 @@ export interface ContactRow {
   updatedAt: Date;
 }
 
-export const COLUMNS = `id, workspace_id AS "workspaceId", external_id AS "externalId", email, phone, timezone, locale, attributes,
+const COLUMNS = `id, workspace_id AS "workspaceId", external_id AS "externalId", email, phone, timezone, locale, attributes,
   attr_updated_at AS "attrTs", version::text AS version, merged_into AS "mergedInto", erased_at AS "erasedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** A ContactRow serialised by JSON.stringify, read back column by column (jsonb_to_recordset). */
@@ -65,6 +65,25 @@ function lookupSql(kind: LookupKind): string {
 }
 
 const LOOKUP_SQL: Record<LookupKind, string> = { external_id: lookupSql('external_id'), email: lookupSql('email'), anonymous_id: lookupSql('anonymous_id') };
+
+/** lookupSql for many identities of one kind: the same answer per item, numbered by its place (n). */
+function lookupManySql(kind: LookupKind): string {
+  const column = kind === 'anonymous_id' ? null : kind;
+  return `SELECT q.n::int AS n, ${COLUMNS}, ARRAY(SELECT tag FROM contact_tag t WHERE t.contact_id = c.id ORDER BY tag) AS tags
+   FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(w, v, n)
+   CROSS JOIN LATERAL (
+     SELECT COALESCE(h.merged_into, h.id) AS live_id FROM (
+       ${column ? `(SELECT id FROM contact WHERE workspace_id = q.w AND ${column} = q.v AND erased_at IS NULL) UNION ALL` : ''}
+       (SELECT contact_id AS id FROM contact_identity WHERE workspace_id = q.w AND kind = $3 AND value = q.v)
+       LIMIT 1
+     ) hit JOIN contact h ON h.id = hit.id
+   ) live
+   JOIN contact c ON c.id = live.live_id AND c.workspace_id = q.w`;
+}
+
+const LOOKUP_MANY_SQL: Record<LookupKind, string> = { external_id: lookupManySql('external_id'), email: lookupManySql('email'), anonymous_id: lookupManySql('anonymous_id') };
+
+export type LiveContact = ContactRow & { tags: string[] };
 
 /** Named, so each pooled connection parses and plans it once (the hot lookup path). */
 export function lookupStatement(kind: LookupKind, workspaceId: string, value: string): QueryConfig {
@@ -174,9 +193,25 @@ export class ContactStore {
    * (the lookup API's hot path): the unique column first, else a secondary identity; merge
    * pointers are flat (one hop). Phone lookups take `findIdBy`, which picks among shared numbers.
    */
-  async lookupLive(db: Db, workspaceId: string, kind: LookupKind, value: string): Promise<(ContactRow & { tags: string[] }) | undefined> {
-    const { rows } = await db.query<ContactRow & { tags: string[] }>(lookupStatement(kind, workspaceId, value));
+  async lookupLive(db: Db, workspaceId: string, kind: LookupKind, value: string): Promise<LiveContact | undefined> {
+    const { rows } = await db.query<LiveContact>(lookupStatement(kind, workspaceId, value));
     return rows[0];
+  }
+
+  /**
+   * lookupLive for many identities of one kind in ONE statement, answered in the order given
+   * (undefined: none). The lookup API coalesces concurrent requests into it.
+   */
+  async lookupLiveMany(kind: LookupKind, items: { workspaceId: string; value: string }[]): Promise<(LiveContact | undefined)[]> {
+    // Named, so each pooled connection parses and plans it once.
+    const { rows } = await this.pool.query<LiveContact & { n: number }>({
+      name: `crm_lookup_many_${kind}`,
+      text: LOOKUP_MANY_SQL[kind],
+      values: [items.map((i) => i.workspaceId), items.map((i) => i.value), kind],
+    });
+    const found: (LiveContact | undefined)[] = new Array(items.length).fill(undefined);
+    for (const row of rows) found[row.n - 1] = row;
+    return found;
   }
 
   async insert(c: PoolClient, rows: ContactRow[]): Promise<void> {

@@ -9,10 +9,9 @@ import { parse as parseQuery } from 'node:querystring';
 import { RequestError } from '@tessera/bus';
 import { flattenValidationErrors } from '@tessera/contracts';
 import { hashApiKey, hasScope, isTransientError, KEY_VERIFIER, MicroBatcher, serveDirect, type DirectResponse, type KeyVerifier } from '@tessera/service-kit';
-import { ContactStore, type LookupKind } from './contact-store.repository';
+import { ContactStore, type LiveContact, type LookupKind } from './contact-store.repository';
 import { LookupQuery, type ContactView } from './contacts.dto';
 import { ContactsService, toView } from './contacts.service';
-import { lookupLiveMany, type LiveContact } from './lookup-batch';
 import { normalizeEmail } from './normalize';
 
 export const LOOKUP_PATH = '/v1/contacts/lookup';
@@ -126,7 +125,7 @@ export class LookupHttpService implements OnModuleInit {
    * the lookup itself when there is nothing to share it with (measured: 3x its Postgres CPU).
    */
   private async lookupMany(kind: LookupKind, items: { workspaceId: string; value: string }[]): Promise<(LiveContact | undefined)[]> {
-    if (items.length > 1) return lookupLiveMany(this.store.pool, kind, items);
+    if (items.length > 1) return this.store.lookupLiveMany(kind, items);
     return [await this.store.lookupLive(this.store.pool, items[0]!.workspaceId, kind, items[0]!.value)];
   }
 
