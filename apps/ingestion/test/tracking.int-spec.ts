@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_RECEIVED_V1, IDENTIFY_RECEIVED_V1, type EventEnvelope } from '@tessera/contracts';
+import { DEDUP_HOURS } from '../src/tracking/ingest.service';
+import { IngestRepository } from '../src/tracking/ingest.repository';
 import { basic, startIngestion, waitFor, WRITE_KEY, type Harness } from './helpers';
 
 describe('Segment tracking API', () => {
@@ -55,6 +58,18 @@ describe('Segment tracking API', () => {
     await jsm.streams.purge(`${h.namespace}_INGESTION`);
     expect((await post('/v1/batch', body)).status).toBe(200);
     expect(await h.stored()).toHaveLength(0);
+  });
+
+  it('looks messageIds up in the archive of the de-dup horizon only', async () => {
+    const repository = h.ingestion.app.get(IngestRepository);
+    await repository.ensurePartitions(3, 0);
+    const [recent, old, unknown] = [randomUUID(), randomUUID(), randomUUID()];
+    await h.query(
+      `INSERT INTO ingestion.event_archive (id, received_at, workspace_id, source_id, subject, envelope)
+       SELECT id, now() - make_interval(hours => age), $3, $3, 'ingestion.event.received.v1', '{}' FROM unnest($1::uuid[], $2::int[]) AS t(id, age)`,
+      [[recent, old], [1, DEDUP_HOURS + 2], randomUUID()],
+    );
+    expect([...(await repository.alreadyArchived([recent, old, unknown], DEDUP_HOURS))]).toEqual([recent]);
   });
 
   it('keeps the good items of a mixed batch and reports each bad one', async () => {

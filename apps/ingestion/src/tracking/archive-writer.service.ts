@@ -8,6 +8,12 @@ import { IngestRepository } from './ingest.repository';
 export const ARCHIVE_CONSUMER = 'ingestion-archive';
 /** Most messages written per statement. */
 const MAX_BATCH = 2000;
+/**
+ * How long a write waits for more messages while fewer than MAX_BATCH are buffered. At a trickle
+ * (single /v1/track calls) a statement then carries tens of rows instead of one or two: each
+ * statement costs Postgres a commit and an executor start over every partition.
+ */
+const LINGER_MS = 20;
 const RETRY_MS = 1000;
 
 const encoder = new TextEncoder();
@@ -38,6 +44,8 @@ export class ArchiveWriter implements OnApplicationBootstrap, BeforeApplicationS
   private running?: Promise<void>;
   /** JetStream time (ms) of the oldest message this replica holds unwritten (undefined: none). */
   private oldestPendingMs?: number;
+  /** Ends the current linger early (MAX_BATCH messages have arrived). */
+  private endLinger?: () => void;
 
   constructor(
     @Inject(EVENT_BUS) private readonly bus: JetStreamBus,
@@ -118,6 +126,7 @@ export class ArchiveWriter implements OnApplicationBootstrap, BeforeApplicationS
   private receive(m: JsMsg): void {
     this.buffer.push(m);
     this.oldestPendingMs ??= m.info.timestampNanos / 1e6;
+    if (this.buffer.length >= MAX_BATCH) this.endLinger?.();
     this.kick();
   }
 
@@ -140,11 +149,26 @@ export class ArchiveWriter implements OnApplicationBootstrap, BeforeApplicationS
   /** Writes what has arrived, in batches; messages that arrive meanwhile form the next batch. */
   private async drain(): Promise<void> {
     while (this.buffer.length && !this.stopped) {
+      if (this.buffer.length < MAX_BATCH) await this.linger();
+      if (this.stopped) return;
       const batch = this.buffer.splice(0, MAX_BATCH);
       await this.write(batch);
       // The oldest message this replica still holds (delivery is in stream order); none: not behind.
       this.oldestPendingMs = this.buffer.length ? this.buffer[0]!.info.timestampNanos / 1e6 : undefined;
     }
+  }
+
+  /** Waits LINGER_MS, or less if MAX_BATCH messages arrive meanwhile. */
+  private linger(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.endLinger = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, LINGER_MS);
+      this.endLinger = done;
+    });
   }
 
   private async write(batch: JsMsg[]): Promise<void> {

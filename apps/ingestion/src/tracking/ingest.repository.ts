@@ -22,7 +22,8 @@ export class IngestRepository {
    */
   async alreadyArchived(ids: string[], hours: number): Promise<Set<string>> {
     if (!ids.length) return new Set();
-    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM event_archive WHERE id = ANY($1::uuid[]) AND received_at >= now() - make_interval(hours => $2)', [ids, hours]);
+    // archived_event_ids (see its migration) keeps one generic plan per connection: planned per call, the query cost more to plan than to run.
+    const { rows } = await this.pool.query<{ id: string }>({ name: 'ingestion-archived-event-ids', text: 'SELECT id FROM archived_event_ids($1::uuid[], $2) AS id', values: [ids, hours] });
     return new Set(rows.map((r) => r.id));
   }
 
@@ -33,8 +34,9 @@ export class IngestRepository {
    * (redeliveries and replays carry the original), by id otherwise.
    */
   async archiveEnvelopes(document: string): Promise<number> {
-    const result = await this.pool.query(
-      `INSERT INTO event_archive (id, received_at, workspace_id, source_id, subject, user_id, anonymous_id, envelope)
+    const result = await this.pool.query({
+      name: 'ingestion-archive-envelopes',
+      text: `INSERT INTO event_archive (id, received_at, workspace_id, source_id, subject, user_id, anonymous_id, envelope)
        SELECT (x.e->>'id')::uuid,
               COALESCE((x.e->'data'->>'receivedAt')::timestamptz, to_timestamp(x.t / 1000.0)),
               (x.e->>'workspaceId')::uuid,
@@ -47,8 +49,8 @@ export class IngestRepository {
        FROM jsonb_to_recordset($1::jsonb) AS x(t bigint, e jsonb)
        WHERE x.e->'data' ? 'receivedAt' OR NOT EXISTS (SELECT 1 FROM event_archive a WHERE a.id = (x.e->>'id')::uuid)
        ON CONFLICT DO NOTHING`,
-      [document],
-    );
+      values: [document],
+    });
     return result.rowCount ?? 0;
   }
 

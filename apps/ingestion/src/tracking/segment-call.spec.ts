@@ -15,6 +15,8 @@ describe('normaliseCall', () => {
     expect(at.toISOString()).toBe('2026-05-01T11:59:55.000Z');
     expect(correctedTimestamp(receivedAt, new Date('2020-01-01T00:00:00Z'), undefined).toISOString()).toBe('2020-01-01T00:00:00.000Z');
     expect(correctedTimestamp(receivedAt, undefined, undefined)).toBe(receivedAt);
+    // A correction that would leave years 0000-9999 (found by the property below) keeps the sender's time.
+    expect(correctedTimestamp(receivedAt, new Date(0), new Date('3996-05-01T12:00:00.001Z')).toISOString()).toBe('1970-01-01T00:00:00.000Z');
   });
 
   it('uses the batch sentAt for items without their own', () => {

@@ -114,13 +114,16 @@ function readId(body: Record<string, unknown>, field: string): string | undefine
   return value;
 }
 
+/** Years 0000-9999 only: anything else (or NaN) cannot be written back as ISO 8601. */
+function writableAsIso(ms: number): boolean {
+  return ms >= -62167219200000 && ms <= 253402300799999;
+}
+
 function readTime(value: unknown): Date | undefined | Error {
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string' && typeof value !== 'number') return new Error('must be an ISO 8601 date');
   const date = new Date(value);
-  const ms = date.getTime();
-  // Years 0000-9999 only: anything else cannot be written back as ISO 8601.
-  if (Number.isNaN(ms) || ms < -62167219200000 || ms > 253402300799999) return new Error('must be an ISO 8601 date');
+  if (!writableAsIso(date.getTime())) return new Error('must be an ISO 8601 date');
   return date;
 }
 
@@ -139,7 +142,8 @@ export function correctedTimestamp(receivedAt: Date, original: Date | undefined,
   if (!original) return receivedAt;
   if (!sentAt) return original;
   const corrected = new Date(receivedAt.getTime() - (sentAt.getTime() - original.getTime()));
-  return Number.isNaN(corrected.getTime()) ? original : corrected;
+  // An absurd skew (sentAt in the year 3996) would move the event outside 0000-9999: keep the sender's time.
+  return writableAsIso(corrected.getTime()) ? corrected : original;
 }
 
 /** Validates and normalises one Segment call into the payload of its contract (depth and size: normaliseBatch). */
