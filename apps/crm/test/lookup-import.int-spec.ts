@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, startCrm, type CrmHarness } from './helpers';
+import { ADMIN_KEY, eventually, startCrm, type CrmHarness } from './helpers';
 
 describe('CRM lookups under concurrency and imports of many batches', () => {
   let h: CrmHarness;
@@ -25,12 +25,26 @@ describe('CRM lookups under concurrency and imports of many batches', () => {
     });
   });
 
-  it('imports a file of several batches in file order: a later row for the same contact wins', async () => {
+  it('imports a file of several batches in file order: a later row for the same contact wins, and its events follow in that order', async () => {
+    const events = h.collect('crm.contact.>');
     // 2,500 rows: three batches, two written at once; row 1,100 (second batch) updates the contact of row 1 (first).
     const rows = Array.from({ length: 2500 }, (_, i) => (i === 1099 ? 'many-0,many0@example.com,last' : `many-${i},many${i}@example.com,row-${i}`));
     expect(await importCsv(['externalId,email,note', ...rows].join('\n'))).toMatchObject({ status: 'completed', rowsDone: 2500, rowsFailed: 0 });
-    expect((await h.call('GET', '/v1/contacts/lookup?externalId=many-0')).body.attributes).toEqual({ note: 'last' });
+    const first = (await h.call('GET', '/v1/contacts/lookup?externalId=many-0')).body;
+    expect(first.attributes).toEqual({ note: 'last' });
     expect((await h.call('GET', '/v1/contacts/lookup?email=many2499%40example.com')).body.attributes).toEqual({ note: 'row-2499' });
     expect((await h.call('GET', '/v1/contacts/lookup?externalId=many-1099')).status).toBe(404);
+    // One contact.created per new contact (batches of them share an outbox row); the update of
+    // many-0 by the second batch comes after its creation by the first.
+    const ofImport = await eventually(() => {
+      const mine = events.events.filter((e) => /^many-/.test(e.data.externalId ?? '') || e.data.contactId === first.id);
+      return mine.length === 2500 ? mine : undefined;
+    }, 15_000, 'the import\'s events');
+    events.stop();
+    expect(ofImport.filter((e) => e.subject === 'crm.contact.created.v1')).toHaveLength(2499);
+    expect(ofImport.filter((e) => e.data.contactId === first.id).map((e) => [e.subject, e.data.attributes])).toEqual([
+      ['crm.contact.created.v1', { note: 'row-0' }],
+      ['crm.contact.updated.v1', { note: 'last' }],
+    ]);
   });
 });

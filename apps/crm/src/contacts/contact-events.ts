@@ -39,10 +39,16 @@ export function updatedData(before: ContactRow, after: ContactRow): ContactUpdat
     if (after[f] === null) unset.push(f);
     else fields[f] = after[f];
   }
-  for (const [k, v] of Object.entries(after.attributes)) if (JSON.stringify(before.attributes[k]) !== JSON.stringify(v)) attributes[k] = v;
+  for (const [k, v] of Object.entries(after.attributes)) if (!sameValue(before.attributes[k], v)) attributes[k] = v;
   for (const k of Object.keys(before.attributes)) if (!(k in after.attributes)) unset.push(`attributes.${k}`);
   if (!Object.keys(fields).length && !Object.keys(attributes).length && !unset.length) return undefined;
   return { contactId: after.id, fields, attributes, unset, version: after.version, updatedAt: after.updatedAt.toISOString() };
+}
+
+/** Equal attribute values: primitives by identity, lists and objects by their JSON. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -46,10 +46,6 @@ function contactCopyLine(r: ContactRow): string {
   )}\t${r.version}\t${r.createdAt.toISOString()}\t${r.updatedAt.toISOString()}\n`;
 }
 
-function outboxCopyLine(r: OutboxRow): string {
-  return `${r.id}\t${copyField(r.subject)}\t${copyField(JSON.stringify(r.envelope))}\t${copyField(JSON.stringify(r.headers))}\n`;
-}
-
 export type LookupKind = 'external_id' | 'email' | 'anonymous_id';
 
 /** The profile an identity points at, its merge pointer followed, with its tags: one statement. */
@@ -262,16 +258,18 @@ export class ContactStore {
   }
 
   /**
-   * Inserts, updates, identities and outbox rows of a bus batch in ONE statement (data-modifying
-   * CTEs touch disjoint rows), so a batch costs one round trip to write whatever its size. Rows
-   * travel as one JSON document each (contacts, outbox), not as per-column arrays: one native
-   * JSON.stringify instead of escaping every element of a dozen text arrays.
+   * Inserts, updates, identities and the batch's events of a bus batch or an import batch in ONE
+   * statement (data-modifying CTEs touch disjoint rows), so a batch costs one round trip to write
+   * whatever its size. Contact rows travel as one JSON document each, not as per-column arrays: one
+   * native JSON.stringify instead of escaping every element of a dozen text arrays. The events go
+   * out, in the order given, as one `outbox_batch` row (the bus's batch layout, relayed in order by
+   * the batch relay): for hundreds of events, far cheaper for Postgres than a jsonb row each.
    */
   async writeBatch(
     c: PoolClient,
-    b: { inserts: ContactRow[]; updates: ContactRow[]; identities: { workspaceId: string; kind: string; value: string; contactId: string }[]; outbox: OutboxRow[] },
+    b: { inserts: ContactRow[]; updates: ContactRow[]; identities: { workspaceId: string; kind: string; value: string; contactId: string }[]; events: OutboxRow[] },
   ): Promise<void> {
-    if (!b.inserts.length && !b.updates.length && !b.identities.length && !b.outbox.length) return;
+    if (!b.inserts.length && !b.updates.length && !b.identities.length && !b.events.length) return;
     const i = b.identities;
     await c.query(
       `WITH ins AS (
@@ -287,7 +285,7 @@ export class ContactStore {
          SELECT DISTINCT ON (w, k, v) w, k, v, id FROM unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[]) WITH ORDINALITY AS t(w, k, v, id, n) ORDER BY w, k, v, n DESC
          ON CONFLICT (workspace_id, kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id
        )
-       INSERT INTO outbox (id, subject, envelope, headers) SELECT id, subject, envelope, headers FROM jsonb_to_recordset($7::jsonb) AS t(id uuid, subject text, envelope jsonb, headers jsonb)`,
+       INSERT INTO outbox_batch (events, count) SELECT $7, $8 WHERE $8 > 0`,
       [
         JSON.stringify(b.inserts),
         JSON.stringify(b.updates),
@@ -295,30 +293,31 @@ export class ContactStore {
         i.map((r) => r.kind),
         i.map((r) => r.value),
         i.map((r) => r.contactId),
-        JSON.stringify(b.outbox),
+        b.events.length ? outboxBatchText(b.events) : '',
+        b.events.length,
       ],
     );
   }
 
   /**
-   * New contacts and their `contact.created` outbox rows by COPY (an import's batch): cheaper for
-   * Postgres than a JSON document of rows (measured per row: outbox 16 µs by COPY, 21 µs through
-   * jsonb_to_recordset, 26 µs built in SQL from the copied contacts). The first event goes through
-   * outboxRow (contract check, trace context); the others of the same workspace reuse its envelope
-   * with their own id, time, partition key and payload (sameKindEvent), built by the same createdData
-   * over fields and attributes already normalised and schema-checked (the per-event
-   * class-transformer check was the largest single CPU cost of an import). Callers hold the identities' locks and
-   * checked that none exists, as for `insert`; a unique violation still aborts the transaction.
+   * New contacts by COPY (an import's batch): cheaper for Postgres than a JSON document of rows.
+   * Returns their `contact.created` events for the caller's `writeBatch`. The first event goes
+   * through outboxRow (contract check, trace context); the others of the same workspace reuse its
+   * envelope with their own id, time, partition key and payload (sameKindEvent), built by the same
+   * createdData over fields and attributes already normalised and schema-checked (the per-event
+   * class-transformer check was the largest single CPU cost of an import). Callers hold the
+   * identities' locks and checked that none exists, as for `insert`; a unique violation still
+   * aborts the transaction.
    */
-  async copyCreated(c: PoolClient, rows: ContactRow[]): Promise<void> {
-    if (!rows.length) return;
+  async copyCreated(c: PoolClient, rows: ContactRow[]): Promise<OutboxRow[]> {
+    if (!rows.length) return [];
     const first = createdEvent(rows[0]!);
     const events = [first, ...rows.slice(1).map((r) => (r.workspaceId === first.envelope.workspaceId ? sameKindEvent(first, createdData(r), r.createdAt) : createdEvent(r)))];
     await pipeline(
       Readable.from([rows.map(contactCopyLine).join('')]),
       c.query(copyFrom('COPY contact (id, workspace_id, external_id, email, phone, timezone, locale, attributes, attr_updated_at, version, created_at, updated_at) FROM STDIN')),
     );
-    await pipeline(Readable.from([events.map(outboxCopyLine).join('')]), c.query(copyFrom('COPY outbox (id, subject, envelope, headers) FROM STDIN')));
+    return events;
   }
 
   /** Points identities at a contact (moving them if they pointed elsewhere). */
@@ -340,15 +339,6 @@ export class ContactStore {
       rows.map((r) => JSON.stringify(r.envelope)),
       rows.map((r) => JSON.stringify(r.headers)),
     ]);
-  }
-
-  /**
-   * Events as ONE `outbox_batch` row (the bus's batch layout, relayed in order by the batch relay):
-   * for a bus batch's hundreds of events, far cheaper for Postgres than a jsonb row each.
-   */
-  async outboxBatch(c: PoolClient, rows: OutboxRow[]): Promise<void> {
-    if (!rows.length) return;
-    await c.query('INSERT INTO outbox_batch (events, count) VALUES ($1, $2)', [outboxBatchText(rows), rows.length]);
   }
 
   /**

@@ -23,25 +23,31 @@ export interface ResolvedIdentity {
 export class IdentityRepository {
   /**
    * Every identity of the batch in one round trip: hits on contact.external_id and on
-   * contact_identity (merge pointers followed), and erasure tombstones by identity hash.
+   * contact_identity (merge pointers followed), and erasure tombstones by identity hash for the
+   * identities no live profile holds (only those can be dropped as late; most of a batch's
+   * identities are held, so most skip the hash and its probe).
    */
   async resolve(c: PoolClient, keys: IdentityKey[]): Promise<ResolvedIdentity[]> {
     if (!keys.length) return [];
     // Tombstones are found by sha256 of "kind:value", hashed here in SQL (as erasure writes them).
     const { rows } = await c.query<ResolvedIdentity>(
-      `WITH keys AS (SELECT w, k, v, encode(sha256(convert_to(k || ':' || v, 'UTF8')), 'hex') AS h FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(w, k, v)),
+      `WITH keys AS (SELECT w, k, v FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(w, k, v)),
        hits AS (
          SELECT k.w, k.k, k.v, c.id, 1 AS src FROM keys k JOIN contact c ON k.k = 'external_id' AND c.workspace_id = k.w AND c.external_id = k.v
          UNION ALL
          SELECT k.w, k.k, k.v, i.contact_id, 2 FROM keys k JOIN contact_identity i ON i.workspace_id = k.w AND i.kind = k.k AND i.value = k.v
-       )
-       SELECT * FROM (
+       ), found AS (
          SELECT h.w, h.k, h.v, COALESCE(p.id, c.id) AS id, CASE WHEN p.id IS NULL THEN c.external_id ELSE p.external_id END AS ext,
            (COALESCE(p.erased_at, c.erased_at) IS NOT NULL OR p.merged_into IS NOT NULL) AS dead, NULL::timestamptz AS erased_at, h.src
          FROM hits h JOIN contact c ON c.id = h.id LEFT JOIN contact p ON p.id = c.merged_into
+       )
+       SELECT * FROM (
+         SELECT * FROM found
          UNION ALL
          SELECT k.w, k.k, k.v, NULL, NULL, true, c.erased_at, 3 FROM keys k
-           JOIN contact_identity i ON i.workspace_id = k.w AND i.kind = 'erased' AND i.value = k.h JOIN contact c ON c.id = i.contact_id
+           JOIN contact_identity i ON i.workspace_id = k.w AND i.kind = 'erased' AND i.value = encode(sha256(convert_to(k.k || ':' || k.v, 'UTF8')), 'hex')
+           JOIN contact c ON c.id = i.contact_id
+           WHERE NOT EXISTS (SELECT 1 FROM found f WHERE f.w = k.w AND f.k = k.k AND f.v = k.v AND NOT f.dead)
        ) r ORDER BY src`,
       [keys.map((k) => k.workspaceId), keys.map((k) => k.kind), keys.map((k) => k.value)],
     );

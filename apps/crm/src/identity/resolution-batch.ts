@@ -141,10 +141,9 @@ export class ResolutionBatch {
     if (id) this.ops.push({ workspaceId, contactId: id, fields: {}, traits: { groupIds: { $add: [e.groupId] } }, at: new Date(e.timestamp).toISOString() });
   }
 
-  /** Writes everything pending, then all of the batch's events, in order, as one outbox row. */
+  /** Writes everything pending together with all of the batch's events, in order, as one outbox row. */
   async finish(): Promise<void> {
-    await this.flush();
-    await this.deps.store.outboxBatch(this.c, this.events.splice(0));
+    await this.flush(true);
   }
 
   private find(workspaceId: string, kind: IdentityKey['kind'], value: string): string | null {
@@ -206,9 +205,12 @@ export class ResolutionBatch {
     }
   }
 
-  /** Applies the pending segment: lock existing rows in id order, compute, write in bulk. */
-  private async flush(): Promise<void> {
-    if (!this.ops.length && !this.created.size && !this.newIdentities.length) return;
+  /**
+   * Applies the pending segment: lock existing rows in id order, compute, write in bulk. The last
+   * flush (`final`) writes the batch's events in the same statement.
+   */
+  private async flush(final = false): Promise<void> {
+    if (!this.ops.length && !this.created.size && !this.newIdentities.length && !(final && this.events.length)) return;
     const { store, attributes, identities } = this.deps;
     const locked = new Map<string, ContactRow>();
     const byWorkspace = new Map<string, string[]>();
@@ -242,6 +244,7 @@ export class ResolutionBatch {
     const emails = this.ops.filter((o) => o.fields.email).map((o) => ({ workspaceId: o.workspaceId, email: o.fields.email! }));
     const owners = await identities.emailOwners(this.c, emails);
     const inferred: { workspaceId: string; name: string; type: AttributeType }[] = [];
+    const retimed = new Set<string>();
     for (const op of this.ops) {
       let row = this.created.get(op.contactId) ?? locked.get(live(op.contactId));
       if (!row || row.mergedInto || row.erasedAt) continue;
@@ -257,6 +260,8 @@ export class ResolutionBatch {
       if (Object.keys(op.traits).length) {
         const schema = schemas.get(op.workspaceId)!;
         const result = applyValid({ attributes: row.attributes, attrTs: row.attrTs }, op.traits, { definitions: schema.definitions, policy: schema.policy, at: op.at, force: false });
+        // Only the op's attributes can have new times (an unset of an absent one changes nothing else).
+        for (const name in op.traits) if (result.attrTs[name] !== row.attrTs[name]) retimed.add(row.id);
         this.problems.push(...result.errors);
         for (const d of result.newDefinitions) {
           schema.definitions.set(d.name, d.type);
@@ -273,12 +278,12 @@ export class ResolutionBatch {
     for (const [id, row] of locked) {
       const after = bump(row, {}, now);
       const changed = updatedData(before.get(id)!, after);
-      if (!changed && JSON.stringify(row.attrTs) === JSON.stringify(before.get(id)!.attrTs)) continue;
+      if (!changed && !retimed.has(id)) continue;
       updates.push(after);
       if (changed) this.emit('updated', after.workspaceId, changed, now, () => updatedEvent(before.get(id)!, after)!);
     }
     for (const row of inserts) this.emit('created', row.workspaceId, createdData(row), row.createdAt, () => createdEvent(row));
-    await store.writeBatch(this.c, { inserts, updates, identities: this.newIdentities, outbox: [] });
+    await store.writeBatch(this.c, { inserts, updates, identities: this.newIdentities, events: final ? this.events.splice(0) : [] });
     await attributes.insertInferred(this.c, inferred);
     attributes.rememberInferred(inferred);
     this.ops = [];

@@ -3,7 +3,6 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { v7 as uuidv7 } from 'uuid';
-import type { OutboxRow } from '@tessera/bus';
 import { AttributesRepository } from '../attributes/attributes.repository';
 import { bump, updatedEvent } from '../contacts/contact-events';
 import { ContactStore, type ContactRow } from '../contacts/contact-store.repository';
@@ -180,9 +179,8 @@ export class ImportsService {
         if (row.email) byEmail.set(row.email, row.id);
         done++;
       }
-      await this.store.copyCreated(c, [...created.values()]); // first: their events' ids sort before the updates' (relay order)
+      const events = await this.store.copyCreated(c, [...created.values()]);
       await previousDone;
-      const events: OutboxRow[] = [];
       const updates: ContactRow[] = [];
       for (const [id, row] of locked) {
         const after = bump(row, {}, at);
@@ -192,7 +190,7 @@ export class ImportsService {
         events.push(event);
       }
       await this.attributes.insertInferred(c, inferred);
-      await this.store.writeBatch(c, { inserts: [], updates, identities: [], outbox: events });
+      await this.store.writeBatch(c, { inserts: [], updates, identities: [], events }); // after the previous batch's: its events come first
       await this.imports.progress(c, jobId, done, failed);
       return inferred;
     });
