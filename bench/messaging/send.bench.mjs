@@ -189,7 +189,7 @@ try {
       let missing = 0;
       for (let n = from; n < to; n++) if (!arrivals.has(n)) missing++;
       if (!missing) {
-        const { rows } = await db.query("SELECT (SELECT count(*) FROM messaging.message WHERE status = 'queued')::int AS queued, (SELECT count(*) FROM messaging.outbox)::int AS outbox");
+        const { rows } = await db.query("SELECT (SELECT count(*) FROM messaging.message WHERE status = 'queued')::int AS queued, (SELECT count(*) FROM messaging.outbox)::int + (SELECT count(*) FROM messaging.outbox_batch)::int AS outbox");
         if (!rows[0].queued && !rows[0].outbox) return;
       }
       if (Date.now() > deadline) throw new Error(`timed out: ${missing} of ${to - from} messages never reached the vendor`);

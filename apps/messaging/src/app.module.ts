@@ -18,7 +18,7 @@ export function messagingModule(config: MessagingConfig, logger: Logger): Dynami
   return {
     module: MessagingModule,
     imports: [
-      ServiceKitModule.forRoot({ service: 'messaging', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations') }),
+      ServiceKitModule.forRoot({ service: 'messaging', config, logger, migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), outboxBatches: true }),
       DatabaseModule,
       ContactsModule,
       ProvidersModule,

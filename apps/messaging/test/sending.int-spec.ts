@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, CONTACT_UPDATED_V1, DELIVERY_STATUS_RECEIVED_V1, INBOUND_MESSAGE_RECEIVED_V1, MESSAGE_REQUESTED_V1 } from '@tessera/contracts';
+import { SpanKind } from '@tessera/observability';
 import type { FakeHttpVendor } from '@tessera/provider-core/testing';
 import { SmtpSink } from '@tessera/provider-email-smtp/testing';
 import { startFakeFcm } from '@tessera/provider-push-fcm/testing';
 import { startFakeTwilio } from '@tessera/provider-sms-twilio/testing';
 import { startFakeWebhookReceiver } from '@tessera/provider-webhook-http/testing';
 import { startFakeWhatsApp } from '@tessera/provider-whatsapp-cloud/testing';
+import { testSpanExporter } from '@tessera/testing';
 import { PUBLIC_URL, startHarness, waitFor, WS, type Harness } from './harness';
 
 const TWILIO = { accountSid: 'AC0123456789abcdef0123456789abcdef', authToken: 'twilio-secret-token' };
@@ -217,6 +219,8 @@ describe('messaging: providers, templates and the send pipeline', () => {
     expect(whatsapp.received.at(-1)?.raw).toMatchObject({ type: 'template', template: { name: 'hello_world', components: [{ parameters: [{ text: 'P1' }] }] } });
     expect(fcm.received.at(-1)).toMatchObject({ to: 'device-1', raw: { message: { data: { deepLink: 'app://home' } } } });
     expect(hook.received.at(-1)?.raw).toMatchObject({ to: ann, payload: { contact: ann, kind: 'hello' } });
+    // One client span per provider call (the vendor HTTP call itself records none: see callVendor).
+    expect(testSpanExporter.getFinishedSpans().find((s) => s.name === 'send webhook')).toMatchObject({ kind: SpanKind.CLIENT, attributes: { 'messaging.provider': 'webhook', 'messaging.channel': 'webhook' } });
 
     for (const channel of ['email', 'sms', 'whatsapp', 'push'] as const) await h.publish('crm', CONSENT_CHANGED_V1.subject, { contactId: bob, channel, state: 'unsubscribed', source: 'api', changedAt: new Date().toISOString() });
     expect((await h.call('POST', '/v1/suppressions', { channel: 'webhook', address: bob, reason: 'manual' })).status).toBe(201);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { outboxData, type OutboxRow } from '@tessera/bus';
+import { outboxBatchText, outboxData, type OutboxRow } from '@tessera/bus';
 import { MicroBatcher, PG_POOL } from '@tessera/service-kit';
 import { PrismaService } from '../database/prisma.service';
 import type { Message, MessageStatusEvent, Prisma, Suppression } from '../generated/prisma/client';
@@ -20,8 +20,6 @@ const MESSAGE_COLUMNS = `id, workspace_id AS "workspaceId", idempotency_key AS "
   template_version AS "templateVersion", journey_id AS "journeyId", campaign_id AS "campaignId", recipient, provider_config_id AS "providerConfigId",
   provider_message_id AS "providerMessageId", status, failure_reason AS "failureReason", attempts, claimed_until AS "claimedUntil",
   subscription_group AS "subscriptionGroup", links, created_at AS "createdAt", updated_at AS "updatedAt"`;
-
-const outboxJson = (rows: OutboxRow[]): string => JSON.stringify(rows.map(outboxData));
 
 /**
  * The only code that touches message, message_status_event and suppression. The send path's
@@ -64,12 +62,12 @@ export class MessagesRepository {
     for (const item of items) if (!first.has(keyOf(item.message))) first.set(keyOf(item.message), item);
     const input = [...first.values()].map(({ message: m, leaseSeconds, event }) => ({
       id: m.id, workspace_id: m.workspaceId, idempotency_key: m.idempotencyKey, contact_id: m.contactId, channel: m.channel, template_id: m.templateId,
-      journey_id: m.journeyId, campaign_id: m.campaignId, lease_seconds: leaseSeconds, outbox_id: event.id, outbox_subject: event.subject, envelope: event.envelope, headers: event.headers,
+      journey_id: m.journeyId, campaign_id: m.campaignId, lease_seconds: leaseSeconds, outbox_line: outboxBatchText([event]),
     }));
     const { rows } = await this.pool.query<Message & { created: boolean }>(
       `WITH input AS (
          SELECT * FROM json_to_recordset($1) AS i(id uuid, workspace_id uuid, idempotency_key text, contact_id uuid, channel text, template_id text, journey_id text, campaign_id text,
-                                                   lease_seconds int, outbox_id uuid, outbox_subject text, envelope jsonb, headers jsonb)
+                                                   lease_seconds int, outbox_line text)
        ), inserted AS (
          INSERT INTO message (id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, status, claimed_until)
          SELECT id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, 'queued', now() + make_interval(secs => lease_seconds) FROM input
@@ -78,7 +76,8 @@ export class MessagesRepository {
        ), history AS (
          INSERT INTO message_status_event (message_id, status) SELECT id, 'queued' FROM inserted
        ), outbox AS (
-         INSERT INTO outbox (id, subject, envelope, headers) SELECT i.outbox_id, i.outbox_subject, i.envelope, i.headers FROM input i JOIN inserted m ON m.id = i.id
+         -- The queued events of the rows this statement inserted, as one outbox_batch row.
+         INSERT INTO outbox_batch (events, count) SELECT string_agg(i.outbox_line, E'\\n'), count(*) FROM input i JOIN inserted m ON m.id = i.id HAVING count(*) > 0
        )
        SELECT true AS created, * FROM inserted
        UNION ALL
@@ -138,8 +137,8 @@ export class MessagesRepository {
        ), history AS (
          INSERT INTO message_status_event (message_id, status, detail, occurred_at) SELECT id, status, detail, occurred_at FROM input
        )
-       INSERT INTO outbox (id, subject, envelope, headers) SELECT * FROM json_to_recordset($2) AS o(id uuid, subject text, envelope jsonb, headers jsonb)`,
-      [JSON.stringify(input), outboxJson(outcomes.map((o) => o.event))],
+       INSERT INTO outbox_batch (events, count) VALUES ($2, $3)`,
+      [JSON.stringify(input), outboxBatchText(outcomes.map((o) => o.event)), outcomes.length],
     );
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { MessageStatus } from '@tessera/contracts';
 import { sendWithRetry, type ChannelMessages, type ProviderChannel, type RetryPolicy } from '@tessera/provider-core';
+import { SpanKind, withSpan } from '@tessera/observability';
 import { SERVICE_CONFIG } from '@tessera/service-kit';
 import type { MessagingConfig } from '../config/messaging.config';
 import { ContactsRepository } from '../contacts/contacts.repository';
@@ -121,7 +122,8 @@ export class SendService {
     let attempts = 0;
     for (const { config, provider, bucket } of candidates) {
       await bucket?.take();
-      const outcome = await sendWithRetry(provider, outbound, this.retry);
+      // One client span per provider, around its tries (vendor HTTP calls carry no span of their own: see callVendor).
+      const outcome = await withSpan(`send ${config.providerId}`, SpanKind.CLIENT, { 'messaging.provider': config.providerId, 'messaging.channel': message.channel }, () => sendWithRetry(provider, outbound, this.retry));
       attempts += outcome.attempts;
       if (outcome.ok) return this.finish(message, 'sent', config.name, { ...fields, providerConfigId: config.id, providerMessageId: outcome.result.providerMessageId, attempts: message.attempts + attempts });
       if (!outcome.error.retryable) return this.finish(message, 'failed', `${config.providerId}: ${outcome.error.reason}`, { ...fields, providerConfigId: config.id, attempts: message.attempts + attempts });

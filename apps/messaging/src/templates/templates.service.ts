@@ -22,6 +22,7 @@ const PARTIALS_TTL_MS = 5_000;
 export class TemplatesService {
   private readonly partialsCache = new Map<string, { at: number; key: string; partials: Record<string, string> }>();
   private readonly sendResolutions = new SharedCalls<ResolvedTemplate | undefined>();
+  private readonly partialReads = new SharedCalls<{ key: string; partials: Record<string, string> }>();
 
   constructor(private readonly repository: TemplatesRepository) {}
 
@@ -86,15 +87,20 @@ export class TemplatesService {
     return { name: saved.name, updatedAt: saved.updatedAt };
   }
 
-  /** The workspace's partials, cached briefly (a partial edit shows within PARTIALS_TTL_MS on other replicas). */
+  /**
+   * The workspace's partials, cached briefly (a partial edit shows within PARTIALS_TTL_MS on other
+   * replicas). The renders in flight when the entry expires share one read.
+   */
   async partials(workspaceId: string): Promise<{ key: string; partials: Record<string, string> }> {
     const hit = this.partialsCache.get(workspaceId);
     if (hit && Date.now() - hit.at < PARTIALS_TTL_MS) return hit;
-    const rows = await this.repository.partials(workspaceId);
-    const key = `${workspaceId}:${rows.map((r) => `${r.name}@${r.updatedAt.getTime()}`).join(',')}`;
-    const entry = { at: Date.now(), key, partials: Object.fromEntries(rows.map((r) => [r.name, r.body])) };
-    this.partialsCache.set(workspaceId, entry);
-    return entry;
+    return this.partialReads.run(workspaceId, async () => {
+      const rows = await this.repository.partials(workspaceId);
+      const key = `${workspaceId}:${rows.map((r) => `${r.name}@${r.updatedAt.getTime()}`).join(',')}`;
+      const entry = { at: Date.now(), key, partials: Object.fromEntries(rows.map((r) => [r.name, r.body])) };
+      this.partialsCache.set(workspaceId, entry);
+      return entry;
+    });
   }
 
   async render(workspaceId: string, template: ResolvedTemplate, data: Record<string, unknown>, locale?: string | null): Promise<ChannelContent & { locale: string }> {

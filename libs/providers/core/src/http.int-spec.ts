@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind, withSpan } from '@tessera/observability';
+import { testSpanExporter } from '@tessera/testing';
 import { ProviderError } from './errors';
 import { callVendor } from './http';
 
@@ -16,7 +18,7 @@ describe('callVendor', () => {
       req.on('end', () => {
         if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1000);
         if (req.url === '/down') return void res.writeHead(503).end('maintenance');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(body), key: req.headers['idempotency-key'] }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echoed: JSON.parse(body), key: req.headers['idempotency-key'], traceparent: req.headers.traceparent ?? null }));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -36,5 +38,11 @@ describe('callVendor', () => {
     const refused = await failure('http://127.0.0.1:1/x');
     expect(refused).toBeInstanceOf(ProviderError);
     expect(refused).toMatchObject({ kind: 'transient', reason: expect.stringMatching(/^connection failed: .*ECONNREFUSED/) });
+  });
+
+  it('keeps our trace to ourselves: no traceparent to the vendor, no http client span (the send service records one span per provider)', async () => {
+    const answer = await withSpan('send', SpanKind.CLIENT, {}, () => callVendor({ url: `${base}/traced`, headers: {}, body: '{}', timeoutMs: 2000 }, describeError));
+    expect(answer.json).toMatchObject({ traceparent: null });
+    expect(testSpanExporter.getFinishedSpans().filter((s) => s.attributes['url.full'] === `${base}/traced` || s.attributes['http.url'] === `${base}/traced`)).toEqual([]);
   });
 });
