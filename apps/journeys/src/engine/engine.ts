@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describeGroup, evaluateGroup, matchesFilters, readPath, type ConditionScope } from './conditions';
+import { describeGroup, evaluateGroup, matchesFilters, readPath, withField, type ConditionScope } from './conditions';
 import { parseDuration, type JourneyDefinition, type JourneyNode } from './definition';
 import type { Effect, EngineContext, EngineInput, EngineResult, InstanceState, Waiting } from './engine.types';
 import { localParts, nextLocalTime, parseTimeOfDay, quietUntil } from './time';
@@ -50,7 +50,7 @@ export function advance(def: JourneyDefinition, prior: InstanceState, input: Eng
     effects.push({ type: 'step', node, stepType: def.nodes[node]?.type ?? 'unknown', outcome, ...(reason ? { reason } : {}), at });
   };
   const scope = (): ConditionScope => ({
-    contact: { ...ctx.contact.attributes, timezone: ctx.contact.timezone },
+    contact: withField(ctx.contact.attributes, 'timezone', ctx.contact.timezone),
     trigger: s.trigger,
     event: (s.lastEvent?.properties as Record<string, unknown>) ?? s.trigger,
     context: { webhooks: s.webhooks },

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RuntimePool } from './runtime-pool';
 import type { Pool } from 'pg';
+import { prepared } from './prepared';
 
 export interface ContactChange {
   contactId: string;
@@ -9,6 +10,8 @@ export interface ContactChange {
   attributes: Record<string, unknown>;
   unset: string[];
 }
+
+const RESOLVE_CONTACTS = prepared('resolve_contacts', `SELECT contact_id, external_id FROM contact WHERE workspace_id = $1 AND (external_id = ANY($2::text[]) OR contact_id = ANY($3::uuid[]))`);
 
 /** The service's read models of other services' data, fed only by their events. */
 @Injectable()
@@ -75,10 +78,7 @@ export class ProjectionsRepository {
     const out = new Map<string, string>();
     if (!userIds.length) return out;
     const uuids = userIds.filter((u) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(u));
-    const { rows } = await this.pool.query<{ contact_id: string; external_id: string | null }>(
-      `SELECT contact_id, external_id FROM contact WHERE workspace_id = $1 AND (external_id = ANY($2::text[]) OR contact_id = ANY($3::uuid[]))`,
-      [workspaceId, userIds, uuids],
-    );
+    const { rows } = await this.pool.query<{ contact_id: string; external_id: string | null }>(RESOLVE_CONTACTS([workspaceId, userIds, uuids]));
     for (const r of rows) {
       if (r.external_id) out.set(r.external_id, r.contact_id);
       out.set(r.contact_id, r.contact_id);

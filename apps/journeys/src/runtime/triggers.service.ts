@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import { matchesFilters, readPath } from '../engine/conditions';
+import { matchesFilters, readPath, withField } from '../engine/conditions';
 import { listenedEvents } from '../engine/definition';
 import { localParts, parseTimeOfDay, zonedToUtc } from '../engine/time';
 import { JourneyCatalog, type ActiveJourney } from './journey-catalog.service';
@@ -75,7 +75,9 @@ export class TriggersService implements OnModuleInit {
         if (t.type !== 'event' || t.event !== e.name || !matchesFilters(e.properties, t.filters)) continue;
         const per = t.instancePer ? readPath(e.properties, t.instancePer) : undefined;
         if (t.instancePer && (per === undefined || per === null)) continue;
-        entries.push(this.entry(workspaceId, j, e.contactId, { ...e.properties, event: e.name, eventAt: e.at }, 'event', e.id, per === undefined ? '' : String(per)));
+        const trigger = withField(e.properties, 'event', e.name);
+        trigger.eventAt = e.at;
+        entries.push(this.entry(workspaceId, j, e.contactId, trigger, 'event', e.id, per === undefined ? '' : String(per)));
       }
     }
     await this.runner.enter(entries);
