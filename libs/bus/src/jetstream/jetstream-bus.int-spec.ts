@@ -100,6 +100,23 @@ describe('JetStreamBus', () => {
     expect(attempts).toEqual([1, 2, 3]);
   });
 
+  it('acks every handled event, even when the bus closes right after the handlers return', async () => {
+    const producer = await newBus('crm');
+    const consumer = new JetStreamBus({ service: 'acks', servers: TEST_NATS_URL, namespace: ns.namespace, logger });
+    await consumer.connect();
+    let handled = 0;
+    await consumer.consume({ subject: CONTACT_CREATED_V1.subject, concurrency: 4, handler: async () => void handled++ });
+    await producer.publishEnvelopes(Array.from({ length: 50 }, (_, n) => buildEnvelope('crm', CONTACT_CREATED_V1.subject, contact(200 + n), { workspaceId: DEFAULT_WORKSPACE_ID })));
+    await until(() => handled >= 50);
+    // Acks leave together at the end of the event loop's turn; closing must not lose the last ones.
+    await consumer.close();
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.consumers.info(consumer.naming.stream('CRM'), consumer.naming.durable('acks', CONTACT_CREATED_V1.subject));
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.ack_floor.stream_seq).toBe(info.delivered.stream_seq);
+    expect(info.num_redelivered).toBe(0);
+  });
+
   it('dead-letters an invalid payload, a permanent error and an event out of attempts, with reasons', async () => {
     const consumer = await newBus('dlq');
     const letters = await deadLetters(nc, 'dlq-crm_contact_created_v1');

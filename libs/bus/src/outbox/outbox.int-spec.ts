@@ -124,6 +124,35 @@ describe('OutboxRelay', () => {
     expect(new Set(published).size).toBe(300);
   });
 
+  it('stops promptly when asked while it drains, instead of sleeping for a poll interval first', async () => {
+    let drained!: () => void;
+    const draining = new Promise<void>((r) => (drained = r));
+    let stopAsked!: () => void;
+    const stopping = new Promise<void>((r) => (stopAsked = r));
+    const relay = new OutboxRelay({
+      pool,
+      schema: SCHEMA,
+      logger,
+      pollMs: 60_000,
+      bus: {
+        publishSerialized: async (events) => {
+          drained();
+          await stopping;
+          await bus.publishSerialized(events);
+        },
+      },
+    });
+    await relay.start();
+    await write([outboxRow('crm', CONTACT_CREATED_V1.subject, contact(7), { workspaceId: DEFAULT_WORKSPACE_ID })]);
+    await draining;
+    const started = Date.now();
+    const stopped = relay.stop();
+    stopAsked();
+    await stopped;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await pending()).toBe(0);
+  });
+
   it('relays the batch layout: a row per committed batch, its events in order, each once, after a NOTIFY', async () => {
     received.length = 0;
     const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, logger, layout: 'batch-rows', pollMs: 60_000 });

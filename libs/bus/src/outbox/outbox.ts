@@ -145,6 +145,8 @@ export class OutboxRelay {
         this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
       }
       if (this.notified && !failures) continue;
+      // stop() during the drain found no sleep to cut short: do not start one.
+      if (this.stopped) break;
       const delay = failures ? Math.min(200 * 2 ** failures, 10_000) : (this.options.pollMs ?? 1000);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
