@@ -71,7 +71,9 @@ export function initTracing(options: TracingOptions): () => Promise<void> {
       // Never copy request headers into spans: they carry credentials.
       new HttpInstrumentation({ headersToSpanAttributes: { server: { requestHeaders: [] } } }),
       new NestInstrumentation(),
-      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+      // Queries outside any request or bus span (outbox relays, timer probes, pollers) would each be
+      // a root trace of one span, several per second per service, and nobody follows them.
+      new PgInstrumentation({ enhancedDatabaseReporting: false, requireParentSpan: true }),
     ],
   });
   sdk.start();
