@@ -1,4 +1,6 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceName } from '@tessera/contracts';
 import { ALL_SERVICES, api, startPlatform, waitUntil, type Platform } from './harness';
@@ -48,7 +50,11 @@ describe('fault tolerance under a steady load', () => {
       const lost = missing();
       const byPhase = lost.reduce<Record<string, number>>((acc, e) => ({ ...acc, [e.phase]: (acc[e.phase] ?? 0) + 1 }), {});
       const crashed = ALL_SERVICES.filter((s) => !platform.services[s].running()).map((s) => `${s} exited:\n${platform.services[s].output().slice(-2000)}`);
-      throw new Error(`${error.message}: ${lost.length} of ${accepted.length} missing, by fault window ${JSON.stringify(byPhase)}\n${crashed.join('\n')}`);
+      // A loss is rare and timing-dependent: keep every service's log and the lost probes to trace them afterwards.
+      const kept = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
+      for (const s of ALL_SERVICES) writeFileSync(join(kept, `${s}.log`), platform.services[s].output());
+      writeFileSync(join(kept, 'lost.json'), JSON.stringify(lost, null, 2));
+      throw new Error(`${error.message}: ${lost.length} of ${accepted.length} missing, by fault window ${JSON.stringify(byPhase)} (service logs and lost probes kept in ${kept})\n${crashed.join('\n')}`);
     });
     // Sent twice = one event delivered under two message ids (a vendor cannot de-duplicate that).
     const twice = [...vendor.delivered().entries()].filter(([, keys]) => keys.length > 1);
