@@ -15,7 +15,7 @@ import { ProjectionService } from '../src/projection/projection.service';
 import { arbDefinition, arbOps, contactId, SEG_A, SEG_B, WS, type Op } from './generators';
 
 /**
- * Property: whatever the definition and whatever happens to contacts (attribute changes, events in
+ * Property: whatever the definition and whatever happens to contacts (attribute changes, alone or several in one bus batch, events in
  * and out of order and late, unresolved events claimed later, merges, erasures, consent, time
  * passing across windows, midnights and time zones), the membership maintained incrementally
  * (real-time + time checks) equals a from-scratch batch evaluation of the same definition at the end.
@@ -69,6 +69,13 @@ describe('incremental membership equals batch evaluation', () => {
         if (gone.has(op.contact)) return;
         const change = { eventId: id(), workspaceId: WS, change: { kind: 'upsert' as const, contactId: contactId(op.contact), attrs: op.attrs, unset: op.unset } };
         return deliver(() => projection.contactsChanged([change]));
+      }
+      case 'upserts': {
+        const changes = op.changes
+          .filter((c) => !gone.has(c.contact))
+          .map((c) => ({ eventId: id(), workspaceId: WS, change: { kind: 'upsert' as const, contactId: contactId(c.contact), attrs: c.attrs, unset: c.unset } }));
+        if (op.repeatFirst && changes.length) changes.push(changes[0]!);
+        return deliver(() => projection.contactsChanged(changes));
       }
       case 'events': {
         const rows = op.events.map((e) => ({ id: id(), workspaceId: WS, personKey: `u:user-${e.person}`, name: e.name, occurredAt: new Date(now.getTime() + e.offsetMinutes * 60_000).toISOString(), properties: e.properties }));

@@ -99,6 +99,8 @@ export function arbDefinition(withRef: boolean): fc.Arbitrary<SegmentDefinition>
 
 export type Op =
   | { kind: 'upsert'; contact: number; attrs: Record<string, unknown>; unset: string[] }
+  /** Several upserts in one bus batch; `repeatFirst` delivers the first one twice within it. */
+  | { kind: 'upserts'; changes: { contact: number; attrs: Record<string, unknown>; unset: string[] }[]; repeatFirst: boolean }
   | { kind: 'events'; events: { person: number; name: string; offsetMinutes: number; properties: Record<string, unknown> }[] }
   | { kind: 'consent'; contact: number; state: string }
   | { kind: 'merge'; survivor: number; merged: number }
@@ -126,6 +128,14 @@ const attrs = fc.record(
 export function arbOps(): fc.Arbitrary<Op[]> {
   const op: fc.Arbitrary<Op> = fc.oneof(
     { arbitrary: fc.record({ kind: fc.constant('upsert' as const), contact, attrs, unset: fc.subarray(['country', 'age', 'signup', 'timezone']) }), weight: 4 },
+    {
+      arbitrary: fc.record({
+        kind: fc.constant('upserts' as const),
+        changes: fc.array(fc.record({ contact, attrs, unset: fc.subarray(['country', 'age', 'signup', 'timezone']) }), { minLength: 2, maxLength: 5 }),
+        repeatFirst: fc.boolean(),
+      }),
+      weight: 2,
+    },
     {
       arbitrary: fc.record({
         kind: fc.constant('events' as const),

@@ -38,37 +38,82 @@ export async function firstDelivery(client: PoolClient, eventId: string): Promis
   return r.rowCount === 1;
 }
 
+/** Records event ids; returns those applied for the first time (at-least-once delivery), lower-cased. */
+export async function firstDeliveries(client: PoolClient, eventIds: string[]): Promise<Set<string>> {
+  const { rows } = await client.query<{ id: string }>(`INSERT INTO segmentation.processed_event (id) SELECT DISTINCT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING id`, [eventIds]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** What one contact upsert did, for the re-evaluation that follows. */
+export interface UpsertedContact {
+  workspaceId: string;
+  contactId: string;
+  /** The contact was not in the projection before. */
+  created: boolean;
+  /** Attribute names whose value differs from before. */
+  changed: string[];
+  /** Names of the unresolved events its new externalId claimed. */
+  claimedEvents: string[];
+}
+
 /**
- * Creates or replaces-in-part a contact's attributes; `unset` removes names. Returns the names that
- * changed. The person key `u:<externalId>` is (re)pointed at the contact and its unresolved events
- * are claimed.
+ * Applies contact upserts in their order (a later one sees the earlier ones; `unset` removes names)
+ * with a fixed number of statements, whatever their number: one read, one multi-row write, one
+ * identity claim. Each new externalId (re)points the person key `u:<externalId>` at its contact, and
+ * the key's unresolved events are claimed. The caller holds the contacts' locks.
  */
-export async function upsertContact(client: PoolClient, c: ContactSnapshot, unset: string[]): Promise<{ created: boolean; changed: string[]; claimedEvents: string[] }> {
-  const { rows } = await client.query<{ old: Record<string, unknown> | null }>(`SELECT attrs AS old FROM segmentation.contact WHERE id = $1::uuid FOR UPDATE`, [c.contactId]);
-  const old = rows[0]?.old ?? {};
-  const next: Record<string, unknown> = { ...old, ...c.attrs };
-  for (const name of unset) delete next[name];
-  const changed = [...new Set([...Object.keys(old), ...Object.keys(next)])].filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
-  const externalId = typeof next.externalId === 'string' ? next.externalId : null;
-  await client.query(
-    `INSERT INTO segmentation.contact (id, workspace_id, attrs, timezone, external_id, updated_at) VALUES ($1::uuid, $2::uuid, $3::jsonb, $4, $5, now())
-     ON CONFLICT (id) DO UPDATE SET attrs = EXCLUDED.attrs, timezone = EXCLUDED.timezone, external_id = EXCLUDED.external_id, updated_at = now()`,
-    [c.contactId, c.workspaceId, JSON.stringify(next), validTimezone(next.timezone), externalId],
-  );
-  let claimedEvents: string[] = [];
-  if (externalId && old.externalId !== externalId) {
-    await client.query(
-      `INSERT INTO segmentation.identity (workspace_id, person_key, contact_id) VALUES ($1::uuid, $2, $3::uuid)
-       ON CONFLICT (workspace_id, person_key) DO UPDATE SET contact_id = EXCLUDED.contact_id`,
-      [c.workspaceId, `u:${externalId}`, c.contactId],
-    );
-    const claimed = await client.query<{ name: string }>(
-      `UPDATE segmentation.contact_event SET contact_id = $3::uuid WHERE workspace_id = $1::uuid AND person_key = $2 AND contact_id IS NULL RETURNING name`,
-      [c.workspaceId, `u:${externalId}`, c.contactId],
-    );
-    claimedEvents = [...new Set(claimed.rows.map((r) => r.name))];
+export async function upsertContacts(client: PoolClient, changes: (ContactSnapshot & { unset: string[] })[]): Promise<UpsertedContact[]> {
+  const ids = [...new Set(changes.map((c) => c.contactId.toLowerCase()))].sort();
+  const { rows } = await client.query<{ id: string; attrs: Record<string, unknown> }>(`SELECT id, attrs FROM segmentation.contact WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  const before = new Map(rows.map((r) => [r.id, r.attrs]));
+  const after = new Map<string, { workspaceId: string; attrs: Record<string, unknown> }>();
+  const claims: { workspaceId: string; personKey: string; contactId: string }[] = [];
+  for (const c of changes) {
+    const id = c.contactId.toLowerCase();
+    const current = after.get(id)?.attrs ?? before.get(id) ?? {};
+    const next: Record<string, unknown> = { ...current, ...c.attrs };
+    for (const name of c.unset) delete next[name];
+    after.set(id, { workspaceId: c.workspaceId, attrs: next });
+    if (typeof next.externalId === 'string' && current.externalId !== next.externalId) claims.push({ workspaceId: c.workspaceId, personKey: `u:${next.externalId}`, contactId: id });
   }
-  return { created: !rows[0], changed, claimedEvents };
+  const written = [...after].map(([id, { workspaceId, attrs }]) => ({ id, ws: workspaceId, attrs, tz: validTimezone(attrs.timezone), ext: typeof attrs.externalId === 'string' ? attrs.externalId : null }));
+  await client.query(
+    `INSERT INTO segmentation.contact (id, workspace_id, attrs, timezone, external_id, updated_at)
+     SELECT x.id, x.ws, x.attrs, x.tz, x.ext, now() FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ws uuid, attrs jsonb, tz text, ext text)
+     ON CONFLICT (id) DO UPDATE SET attrs = EXCLUDED.attrs, timezone = EXCLUDED.timezone, external_id = EXCLUDED.external_id, updated_at = now()`,
+    [JSON.stringify(written)],
+  );
+  const claimed = await claimPersonKeys(client, claims);
+  return written.map(({ id, ws, attrs }) => {
+    const old = before.get(id) ?? {};
+    const changed = [...new Set([...Object.keys(old), ...Object.keys(attrs)])].filter((k) => JSON.stringify(old[k]) !== JSON.stringify(attrs[k]));
+    return { workspaceId: ws, contactId: id, created: !before.has(id), changed, claimedEvents: [...(claimed.get(id) ?? [])] };
+  });
+}
+
+/**
+ * Points person keys at contacts and hands each key's unresolved events to its contact; returns the
+ * claimed event names by contact. One statement when the keys are distinct (the usual case); in
+ * order, one at a time, when a key changes hands within the batch, so the first claimant keeps the
+ * events it claimed and the last one keeps the key.
+ */
+async function claimPersonKeys(client: PoolClient, claims: { workspaceId: string; personKey: string; contactId: string }[]): Promise<Map<string, Set<string>>> {
+  const byContact = new Map<string, Set<string>>();
+  const distinct = new Set(claims.map((c) => `${c.workspaceId}|${c.personKey}`)).size === claims.length;
+  for (const group of distinct ? [claims] : claims.map((c) => [c])) {
+    if (!group.length) continue;
+    const { rows } = await client.query<{ contact_id: string; name: string }>(
+      `WITH x AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS x(ws, pk, contact_id)),
+       pointed AS (INSERT INTO segmentation.identity (workspace_id, person_key, contact_id) SELECT ws, pk, contact_id FROM x
+         ON CONFLICT (workspace_id, person_key) DO UPDATE SET contact_id = EXCLUDED.contact_id)
+       UPDATE segmentation.contact_event e SET contact_id = x.contact_id FROM x
+       WHERE e.workspace_id = x.ws AND e.person_key = x.pk AND e.contact_id IS NULL
+       RETURNING x.contact_id, e.name`,
+      [group.map((c) => c.workspaceId), group.map((c) => c.personKey), group.map((c) => c.contactId)],
+    );
+    for (const r of rows) byContact.set(r.contact_id, (byContact.get(r.contact_id) ?? new Set()).add(r.name));
+  }
+  return byContact;
 }
 
 /** Re-keys everything of `mergedId` to `survivorId` (the survivor's own rows win on conflict) and drops the merged contact. */

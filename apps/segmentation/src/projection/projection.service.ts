@@ -4,11 +4,12 @@ import { PG_POOL } from '@tessera/service-kit';
 import { CLOCK, type Clock } from '../clock';
 import { withTransaction } from '@tessera/db';
 import { reevaluateContacts } from '../evaluation/evaluator.service';
-import { removeContacts } from '../evaluation/membership.repository';
+import { lockKey, removeContacts } from '../evaluation/membership.repository';
 import { OutboxKick } from '../evaluation/outbox-kick';
 import {
   contactWorkspace,
   eraseContact,
+  firstDeliveries,
   firstDelivery,
   insertEngagement,
   insertEvents,
@@ -16,14 +17,16 @@ import {
   setConsent,
   setListMembers,
   setTag,
-  upsertContact,
+  upsertContacts,
   upsertObject,
   type NewEngagement,
   type NewEvent,
 } from './projection.repository';
 
+type UpsertChange = { kind: 'upsert'; contactId: string; attrs: Record<string, unknown>; unset: string[] };
+
 export type ContactChange =
-  | { kind: 'upsert'; contactId: string; attrs: Record<string, unknown>; unset: string[] }
+  | UpsertChange
   | { kind: 'merge'; contactId: string; mergedContactId: string }
   | { kind: 'erase'; contactId: string }
   | { kind: 'consent'; contactId: string; channel: string; group: string; state: string; changedAt: string }
@@ -74,26 +77,61 @@ export class ProjectionService {
     if (changed) this.outbox?.kick();
   }
 
-  /** CRM changes, one transaction each (they are rare next to behavioural events). */
+  /**
+   * CRM changes in their order. A run of upserts (contact created/updated: one per identify, so as
+   * frequent as the calls) shares one transaction and one re-evaluation; the rarer kinds (merge,
+   * erasure, consent, tags, lists, objects) take one transaction each.
+   */
   async contactsChanged(deliveries: Delivery<ContactChange>[]): Promise<void> {
-    for (const d of deliveries) await withTransaction(this.pool, (client) => this.applyOne(client, d));
+    for (let i = 0; i < deliveries.length; ) {
+      let end = i;
+      while (end < deliveries.length && deliveries[end]!.change.kind === 'upsert') end++;
+      if (end > i) {
+        const run = deliveries.slice(i, end) as Delivery<UpsertChange>[];
+        await withTransaction(this.pool, (client) => this.applyUpserts(client, run));
+        i = end;
+      } else {
+        const one = deliveries[i++] as Delivery<Exclude<ContactChange, UpsertChange>>;
+        await withTransaction(this.pool, (client) => this.applyOne(client, one));
+      }
+    }
     this.outbox?.kick();
   }
 
-  private async applyOne(client: PoolClient, d: Delivery<ContactChange>): Promise<void> {
+  /**
+   * Upserts, each applied once (a redelivered id, or the same id twice in the batch, is skipped), then
+   * every segment for new contacts (attribute-free ones, "not performed X", match them too) and the
+   * segments that depend on what changed for the others.
+   */
+  private async applyUpserts(client: PoolClient, run: Delivery<UpsertChange>[]): Promise<void> {
+    const fresh = await firstDeliveries(client, run.map((d) => d.eventId));
+    const todo = run.filter((d) => fresh.delete(d.eventId.toLowerCase()));
+    if (!todo.length) return;
+    await client.query(personLock, [[...new Set(todo.flatMap((d) => (typeof d.change.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${d.change.attrs.externalId}`] : [])))]]);
+    // Contacts before their rows (the documented lock order): a merge holds a contact's lock while it updates the row.
+    await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [[...new Set(todo.map((d) => d.change.contactId.toLowerCase()))]]);
+    const upserted = await upsertContacts(client, todo.map((d) => ({ workspaceId: d.workspaceId, contactId: d.change.contactId, attrs: d.change.attrs, unset: d.change.unset })));
+    const byWorkspace = new Map<string, { created: string[]; updated: string[]; keys: Set<string> }>();
+    for (const u of upserted) {
+      const w = byWorkspace.get(u.workspaceId) ?? { created: [], updated: [], keys: new Set<string>() };
+      if (u.created) w.created.push(u.contactId);
+      else w.updated.push(u.contactId);
+      for (const name of u.changed) w.keys.add(`attr:${name}`);
+      for (const name of u.claimedEvents) w.keys.add(`event:${name}`);
+      byWorkspace.set(u.workspaceId, w);
+    }
+    const now = this.clock.now();
+    for (const [workspaceId, w] of byWorkspace) {
+      await reevaluateContacts(client, workspaceId, w.created, '*', now);
+      await reevaluateContacts(client, workspaceId, w.updated, w.keys, now);
+    }
+  }
+
+  private async applyOne(client: PoolClient, d: Delivery<Exclude<ContactChange, UpsertChange>>): Promise<void> {
     if (!(await firstDelivery(client, d.eventId))) return;
     const now = this.clock.now();
     const c = d.change;
     switch (c.kind) {
-      case 'upsert': {
-        const ext = typeof c.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${c.attrs.externalId}`] : [];
-        await client.query(personLock, [ext]);
-        const { created, changed, claimedEvents } = await upsertContact(client, { workspaceId: d.workspaceId, contactId: c.contactId, attrs: c.attrs }, c.unset);
-        const keys = new Set([...changed.map((n) => `attr:${n}`), ...claimedEvents.map((n) => `event:${n}`)]);
-        // A new contact is evaluated against every segment: attribute-free ones ("not performed X") match it too.
-        await reevaluateContacts(client, d.workspaceId, [c.contactId], created ? '*' : keys, now);
-        return;
-      }
       case 'merge': {
         const workspaceId = (await contactWorkspace(client, c.contactId)) ?? d.workspaceId;
         await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('contact:' || x, 0)) FROM unnest($1::text[]) AS x ORDER BY x`, [[c.contactId, c.mergedContactId]]);
