@@ -67,7 +67,7 @@ describe('messaging: providers, templates and the send pipeline', () => {
     await Promise.all([sink?.close(), twilio?.close(), twilioBackup?.close(), whatsapp?.close(), fcm?.close(), hook?.close()]);
   });
 
-  it('keeps its contact projection from thin updates: changed fields and attributes, removals, and a contact it has not seen yet', async () => {
+  it('keeps its contact projection from thin updates: changed fields and attributes, removals, a contact it has not seen yet, and updates in order', async () => {
     const carl = randomUUID();
     await contact(carl, 3, { plan: 'free', score: 1, city: 'Porto' });
     const updatedAt = new Date().toISOString();
@@ -81,6 +81,22 @@ describe('messaging: providers, templates and the send pipeline', () => {
     const dora = randomUUID();
     await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: dora, fields: { timezone: 'Europe/Lisbon' }, attributes: { vip: true }, unset: ['gone'], updatedAt });
     expect(await waitFor(() => row(dora), 'an update for an unseen contact')).toEqual({ email: null, phone: null, timezone: 'Europe/Lisbon', locale: null, attributes: { vip: true } });
+    // The late creation fills what the row lacks and undoes nothing of the newer update.
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: dora, email: 'dora@example.test', attributes: { vip: false, timezone: 'UTC', firstName: 'Dora' }, createdAt: updatedAt });
+    expect(await waitFor(async () => ((await row(dora))?.email ? row(dora) : undefined), 'the late creation')).toEqual({
+      email: 'dora@example.test', phone: null, timezone: 'Europe/Lisbon', locale: null, attributes: { vip: true, timezone: 'UTC', firstName: 'Dora' },
+    });
+
+    // Updates of one contact published back to back (one bus batch, folded) apply in their order.
+    const erin = randomUUID();
+    const updates = [
+      { fields: {}, attributes: { a: 1, b: 1 }, unset: [] },
+      { fields: {}, attributes: { b: 2 }, unset: ['a'] },
+      { fields: { email: 'Erin@Example.TEST' }, attributes: { a: 3 }, unset: [] },
+      { fields: { locale: 'en-GB' }, attributes: {}, unset: ['b'] },
+    ];
+    for (const u of updates) await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: erin, ...u, updatedAt });
+    expect(await waitFor(async () => ((await row(erin))?.locale ? row(erin) : undefined), 'the last of the updates')).toEqual({ email: 'erin@example.test', phone: null, timezone: null, locale: 'en-GB', attributes: { a: 3 } });
   });
 
   it('refuses an invalid provider configuration at save, and never returns credentials', async () => {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { withTransaction } from '@tessera/db';
 import { MicroBatcher, PG_POOL } from '@tessera/service-kit';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma, type Contact } from '../generated/prisma/client';
@@ -40,38 +41,80 @@ export class ContactsRepository {
     return this.prisma.contact.findFirst({ where: { workspaceId, phone }, orderBy: { updatedAt: 'desc' } });
   }
 
-  async upsertCreated(workspaceId: string, id: string, fields: ContactFields, attributes: Record<string, unknown>): Promise<void> {
-    const data = { email: fields.email?.toLowerCase() ?? null, phone: fields.phone ?? null, timezone: fields.timezone ?? null, locale: fields.locale ?? null, attributes: attributes as object };
-    await this.prisma.contact.upsert({ where: { workspaceId_id: { workspaceId, id } }, create: { workspaceId, id, ...data }, update: data });
+  /**
+   * Contacts as created, several per statement (the first of a repeated id wins). A row already there
+   * keeps what it holds and gains only what it lacks: a created event that arrives late (its
+   * consumer lagging behind the updated one, or a redelivery) must not undo a newer update.
+   */
+  async upsertCreated(contacts: { workspaceId: string; id: string; fields: ContactFields; attributes: Record<string, unknown> }[]): Promise<void> {
+    const seen = new Set<string>();
+    const rows = contacts.flatMap(({ workspaceId, id, fields, attributes }) => {
+      const key = `${workspaceId}/${id}`.toLowerCase();
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return [{ ws: workspaceId, id, email: fields.email?.toLowerCase() ?? null, phone: fields.phone ?? null, timezone: fields.timezone ?? null, locale: fields.locale ?? null, attributes }];
+    });
+    if (!rows.length) return;
+    await this.pool.query(
+      `INSERT INTO contact (workspace_id, id, email, phone, timezone, locale, attributes, updated_at)
+       SELECT x.ws, x.id, x.email, x.phone, x.timezone, x.locale, COALESCE(x.attributes, '{}'), now()
+       FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid, email text, phone text, timezone text, locale text, attributes jsonb)
+       ON CONFLICT (workspace_id, id) DO UPDATE SET
+         email = COALESCE(contact.email, EXCLUDED.email), phone = COALESCE(contact.phone, EXCLUDED.phone),
+         timezone = COALESCE(contact.timezone, EXCLUDED.timezone), locale = COALESCE(contact.locale, EXCLUDED.locale),
+         attributes = EXCLUDED.attributes || contact.attributes, updated_at = now()`,
+      [JSON.stringify(rows)],
+    );
   }
 
   /**
-   * Applies a thin update (changed fields, changed attributes, and removals) in one statement: the
-   * merge happens in Postgres, so there is no read-modify-write transaction per event.
+   * Applies thin updates (changed fields, changed attributes, and removals) in their order, two
+   * statements for the whole batch: updates of one contact are folded into one, the rows are made to
+   * exist, then updated, with the merge done in Postgres (no read-modify-write per event).
    */
-  async applyUpdate(workspaceId: string, id: string, fields: Record<string, unknown>, attributes: Record<string, unknown>, unset: string[]): Promise<void> {
-    // The standard fields this update sets (null clears); fields it does not name keep their value.
-    const standard: Record<string, string | null> = {};
-    for (const key of STANDARD) if (key in fields) standard[key] = fields[key] == null ? null : String(fields[key]);
-    const unsetAttributes: string[] = [];
-    for (const key of unset) {
-      if ((STANDARD as readonly string[]).includes(key)) standard[key] = null;
-      else unsetAttributes.push(key);
+  async applyUpdates(updates: { workspaceId: string; id: string; fields: Record<string, unknown>; attributes: Record<string, unknown>; unset: string[] }[]): Promise<void> {
+    const folded = new Map<string, { ws: string; id: string; standard: Record<string, string | null>; attributes: Record<string, unknown>; unset: Set<string> }>();
+    for (const u of updates) {
+      const key = `${u.workspaceId}/${u.id}`.toLowerCase();
+      const f = folded.get(key) ?? { ws: u.workspaceId, id: u.id, standard: {}, attributes: {}, unset: new Set<string>() };
+      // The standard fields an update sets (null clears); fields it does not name keep their value.
+      for (const name of STANDARD) if (name in u.fields) f.standard[name] = u.fields[name] == null ? null : String(u.fields[name]);
+      for (const [name, value] of Object.entries(u.attributes)) {
+        f.attributes[name] = value;
+        f.unset.delete(name);
+      }
+      for (const name of u.unset) {
+        if ((STANDARD as readonly string[]).includes(name)) f.standard[name] = null;
+        else {
+          delete f.attributes[name];
+          f.unset.add(name);
+        }
+      }
+      folded.set(key, f);
     }
-    if (standard.email) standard.email = standard.email.toLowerCase();
-    const set = JSON.stringify(standard);
-    const attrs = JSON.stringify(attributes);
-    await this.prisma.$executeRaw`
-      INSERT INTO contact (workspace_id, id, email, phone, timezone, locale, attributes, updated_at)
-      VALUES (${workspaceId}::uuid, ${id}::uuid, ${set}::jsonb->>'email', ${set}::jsonb->>'phone', ${set}::jsonb->>'timezone', ${set}::jsonb->>'locale',
-              ${attrs}::jsonb - ${unsetAttributes}::text[], now())
-      ON CONFLICT (workspace_id, id) DO UPDATE SET
-        email = CASE WHEN ${set}::jsonb ? 'email' THEN EXCLUDED.email ELSE contact.email END,
-        phone = CASE WHEN ${set}::jsonb ? 'phone' THEN EXCLUDED.phone ELSE contact.phone END,
-        timezone = CASE WHEN ${set}::jsonb ? 'timezone' THEN EXCLUDED.timezone ELSE contact.timezone END,
-        locale = CASE WHEN ${set}::jsonb ? 'locale' THEN EXCLUDED.locale ELSE contact.locale END,
-        attributes = (contact.attributes || ${attrs}::jsonb) - ${unsetAttributes}::text[],
-        updated_at = now()`;
+    const rows = [...folded.values()].map((f) => ({ ws: f.ws, id: f.id, std: { ...f.standard, ...(f.standard.email ? { email: f.standard.email.toLowerCase() } : {}) }, attrs: f.attributes, unset: [...f.unset] }));
+    if (!rows.length) return;
+    const batch = JSON.stringify(rows);
+    await withTransaction(this.pool, async (client) => {
+      // Sorted, so two transactions never wait on each other's rows in opposite orders.
+      await client.query(
+        `INSERT INTO contact (workspace_id, id, updated_at) SELECT x.ws, x.id, now() FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid) ORDER BY x.ws, x.id
+         ON CONFLICT (workspace_id, id) DO NOTHING`,
+        [batch],
+      );
+      await client.query(
+        `UPDATE contact c SET
+           email = CASE WHEN x.std ? 'email' THEN x.std->>'email' ELSE c.email END,
+           phone = CASE WHEN x.std ? 'phone' THEN x.std->>'phone' ELSE c.phone END,
+           timezone = CASE WHEN x.std ? 'timezone' THEN x.std->>'timezone' ELSE c.timezone END,
+           locale = CASE WHEN x.std ? 'locale' THEN x.std->>'locale' ELSE c.locale END,
+           attributes = (c.attributes || x.attrs) - ARRAY(SELECT jsonb_array_elements_text(x.unset)),
+           updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid, std jsonb, attrs jsonb, unset jsonb)
+         WHERE c.workspace_id = x.ws AND c.id = x.id`,
+        [batch],
+      );
+    });
   }
 
   async setConsent(workspaceId: string, id: string, key: string, state: string): Promise<void> {
