@@ -243,6 +243,16 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
     expect(h.of('journeys.message.requested.v1', (d) => d.journeyId === installed.body.id)).toEqual([]);
   });
 
+  it('keeps a newer update of a contact when its creation arrives late', async () => {
+    const contactId = uuidv4();
+    const row = async (): Promise<Record<string, unknown> | undefined> => (await h.query(`SELECT external_id, timezone, attributes FROM journeys.contact WHERE contact_id = $1`, [contactId])).rows[0];
+    await h.publish('crm.contact.updated.v1', { contactId, fields: { timezone: 'Europe/Lisbon' }, attributes: { plan: 'pro' }, unset: [], updatedAt: new Date().toISOString() });
+    await waitFor(row, 5000, 'the update');
+    await h.publish('crm.contact.created.v1', { contactId, externalId: 'late-1', attributes: { plan: 'free', city: 'Porto', timezone: 'UTC' }, createdAt: new Date().toISOString() });
+    const filled = await waitFor(async () => ((await row())?.external_id ? row() : undefined), 5000, 'the late creation');
+    expect(filled).toEqual({ external_id: 'late-1', timezone: 'Europe/Lisbon', attributes: { plan: 'pro', city: 'Porto', timezone: 'UTC' } });
+  });
+
   it('publishes only envelopes that satisfy their contracts', () => {
     expect(h.seen.length).toBeGreaterThan(0);
     expect(contractViolations(h.seen)).toEqual([]);

@@ -180,6 +180,14 @@ describe('incremental membership equals batch evaluation', () => {
     );
   }, Math.max(120_000, Number(process.env.FC_RUNS ?? 20) * 2000));
 
+  it('lets a late creation fill what a contact lacks without undoing a newer update', async () => {
+    await reset();
+    const c = contactId(1);
+    await projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: { kind: 'upsert', contactId: c, attrs: { plan: 'pro' }, unset: [] } }]);
+    await projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: { kind: 'upsert', contactId: c, attrs: { plan: 'free', country: 'BR' }, unset: [], fill: true } }]);
+    expect((await pool.query(`SELECT attrs FROM segmentation.contact WHERE id = $1`, [c])).rows[0].attrs).toEqual({ plan: 'pro', country: 'BR' });
+  });
+
   it('keeps a contact without the attribute out of not_equals but inside not(equals)', async () => {
     await reset();
     const ne: SegmentNode = { type: 'attribute', attribute: 'country', valueType: 'string', operator: 'not_equals', value: 'BR' };

@@ -48,7 +48,7 @@ export class JourneyEventsHandlers {
     for (const [workspaceId, list] of groupBy(events, (e) => e.envelope.workspaceId)) {
       const changes: ContactChange[] = list.map((e) => {
         const tz = e.data.attributes.timezone;
-        return { contactId: e.data.contactId, externalId: e.data.externalId ?? null, ...(typeof tz === 'string' ? { timezone: tz } : {}), attributes: e.data.attributes, unset: [] };
+        return { contactId: e.data.contactId, externalId: e.data.externalId ?? null, ...(typeof tz === 'string' ? { timezone: tz } : {}), attributes: e.data.attributes, unset: [], fill: true };
       });
       await this.projections.applyContacts(workspaceId, changes);
       for (const c of changes) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);

@@ -9,6 +9,8 @@ export interface ContactChange {
   timezone?: string | null;
   attributes: Record<string, unknown>;
   unset: string[];
+  /** A created event: what the projection already holds wins, so a late or redelivered creation never undoes a newer update. */
+  fill?: boolean;
 }
 
 const RESOLVE_CONTACTS = prepared('resolve_contacts', `SELECT contact_id, external_id FROM contact WHERE workspace_id = $1 AND (external_id = ANY($2::text[]) OR contact_id = ANY($3::uuid[]))`);
@@ -32,11 +34,11 @@ export class ProjectionsRepository {
         await client.query(
           `INSERT INTO contact AS c (workspace_id, contact_id, external_id, timezone, attributes) VALUES ($1, $2, $3, $4, $5::jsonb - $8::text[])
            ON CONFLICT (workspace_id, contact_id) DO UPDATE SET
-             attributes = (c.attributes || EXCLUDED.attributes) - $8::text[],
-             external_id = CASE WHEN $6 THEN EXCLUDED.external_id ELSE c.external_id END,
-             timezone = CASE WHEN $7 THEN EXCLUDED.timezone ELSE c.timezone END,
+             attributes = CASE WHEN $9 THEN EXCLUDED.attributes || c.attributes ELSE (c.attributes || EXCLUDED.attributes) - $8::text[] END,
+             external_id = CASE WHEN $9 THEN COALESCE(c.external_id, EXCLUDED.external_id) WHEN $6 THEN EXCLUDED.external_id ELSE c.external_id END,
+             timezone = CASE WHEN $9 THEN COALESCE(c.timezone, EXCLUDED.timezone) WHEN $7 THEN EXCLUDED.timezone ELSE c.timezone END,
              updated_at = now()`,
-          [workspaceId, c.contactId, c.externalId ?? null, c.timezone ?? null, JSON.stringify(c.attributes), c.externalId !== undefined, c.timezone !== undefined, c.unset],
+          [workspaceId, c.contactId, c.externalId ?? null, c.timezone ?? null, JSON.stringify(c.attributes), c.externalId !== undefined, c.timezone !== undefined, c.unset, c.fill === true],
         );
       }
       await client.query('COMMIT');

@@ -64,7 +64,7 @@ export class ProjectionHandlers {
 
   @OnEvents(CONTACT_CREATED_V1.subject, { maxSize: 100, maxWaitMs: 10 })
   async onCreated(events: Delivered<typeof CONTACT_CREATED_V1.subject>[]): Promise<void> {
-    await this.projection.contactsChanged(events.map((e) => delivery<ContactChange>(e, { kind: 'upsert', contactId: e.data.contactId, attrs: createdAttrs(e.data), unset: [] })));
+    await this.projection.contactsChanged(events.map((e) => delivery<ContactChange>(e, { kind: 'upsert', contactId: e.data.contactId, attrs: createdAttrs(e.data), unset: [], fill: true })));
   }
 
   @OnEvents(CONTACT_UPDATED_V1.subject, { maxSize: 100, maxWaitMs: 10 })

@@ -57,12 +57,13 @@ export interface UpsertedContact {
 }
 
 /**
- * Applies contact upserts in their order (a later one sees the earlier ones; `unset` removes names)
+ * Applies contact upserts in their order (a later one sees the earlier ones; `unset` removes names;
+ * `fill` only adds names the contact lacks)
  * with a fixed number of statements, whatever their number: one read, one multi-row write, one
  * identity claim. Each new externalId (re)points the person key `u:<externalId>` at its contact, and
  * the key's unresolved events are claimed. The caller holds the contacts' locks.
  */
-export async function upsertContacts(client: PoolClient, changes: (ContactSnapshot & { unset: string[] })[]): Promise<UpsertedContact[]> {
+export async function upsertContacts(client: PoolClient, changes: (ContactSnapshot & { unset: string[]; fill?: boolean })[]): Promise<UpsertedContact[]> {
   const ids = [...new Set(changes.map((c) => c.contactId.toLowerCase()))].sort();
   const { rows } = await client.query<{ id: string; attrs: Record<string, unknown> }>(`SELECT id, attrs FROM segmentation.contact WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
   const before = new Map(rows.map((r) => [r.id, r.attrs]));
@@ -71,7 +72,7 @@ export async function upsertContacts(client: PoolClient, changes: (ContactSnapsh
   for (const c of changes) {
     const id = c.contactId.toLowerCase();
     const current = after.get(id)?.attrs ?? before.get(id) ?? {};
-    const next: Record<string, unknown> = { ...current, ...c.attrs };
+    const next: Record<string, unknown> = c.fill ? { ...c.attrs, ...current } : { ...current, ...c.attrs };
     for (const name of c.unset) delete next[name];
     after.set(id, { workspaceId: c.workspaceId, attrs: next });
     if (typeof next.externalId === 'string' && current.externalId !== next.externalId) claims.push({ workspaceId: c.workspaceId, personKey: `u:${next.externalId}`, contactId: id });

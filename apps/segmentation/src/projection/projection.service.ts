@@ -23,7 +23,8 @@ import {
   type NewEvent,
 } from './projection.repository';
 
-type UpsertChange = { kind: 'upsert'; contactId: string; attrs: Record<string, unknown>; unset: string[] };
+/** `fill` (a created event): values the projection already holds win, so a late or redelivered creation never undoes a newer update. */
+type UpsertChange = { kind: 'upsert'; contactId: string; attrs: Record<string, unknown>; unset: string[]; fill?: boolean };
 
 export type ContactChange =
   | UpsertChange
@@ -110,7 +111,7 @@ export class ProjectionService {
     await client.query(personLock, [[...new Set(todo.flatMap((d) => (typeof d.change.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${d.change.attrs.externalId}`] : [])))]]);
     // Contacts before their rows (the documented lock order): a merge holds a contact's lock while it updates the row.
     await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [[...new Set(todo.map((d) => d.change.contactId.toLowerCase()))]]);
-    const upserted = await upsertContacts(client, todo.map((d) => ({ workspaceId: d.workspaceId, contactId: d.change.contactId, attrs: d.change.attrs, unset: d.change.unset })));
+    const upserted = await upsertContacts(client, todo.map((d) => ({ workspaceId: d.workspaceId, contactId: d.change.contactId, attrs: d.change.attrs, unset: d.change.unset, fill: d.change.fill })));
     const byWorkspace = new Map<string, { created: string[]; updated: string[]; keys: Set<string> }>();
     for (const u of upserted) {
       const w = byWorkspace.get(u.workspaceId) ?? { created: [], updated: [], keys: new Set<string>() };
