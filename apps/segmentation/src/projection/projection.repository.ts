@@ -58,9 +58,8 @@ export interface UpsertedContact {
 
 /**
  * Applies contact upserts in their order (a later one sees the earlier ones; `unset` removes names;
- * `fill` only adds names the contact lacks)
- * with a fixed number of statements, whatever their number: one read, one multi-row write, one
- * identity claim. Each new externalId (re)points the person key `u:<externalId>` at its contact, and
+ * `fill` only adds names the contact lacks) with a fixed number of statements, whatever their
+ * number: one read, one multi-row write, one identity claim. Each new externalId (re)points the person key `u:<externalId>` at its contact, and
  * the key's unresolved events are claimed. The caller holds the contacts' locks.
  */
 export async function upsertContacts(client: PoolClient, changes: (ContactSnapshot & { unset: string[]; fill?: boolean })[]): Promise<UpsertedContact[]> {
