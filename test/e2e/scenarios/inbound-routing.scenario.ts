@@ -3,6 +3,7 @@
 import { expect, it } from 'vitest';
 import type { Platform } from '../support/platform';
 import { sendWhatsApp } from '../support/webhooks';
+import { messagingKnows, publishTemplate } from './steps';
 
 export function inboundRoutingScenario(platform: () => Platform): void {
   it('inbound routing: a WhatsApp message with a billing keyword is assigned to the billing team', async () => {
@@ -11,6 +12,9 @@ export function inboundRoutingScenario(platform: () => Platform): void {
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
     const fritz = await p.api('crm', 'POST', '/v1/contacts', { email: 'fritz@example.com', phone: '+4915122220001', attributes: { firstName: 'Fritz' } });
     expect(fritz.status).toBe(201);
+    // Messaging matches the sender by phone in its own projection of the CRM: a customer known there.
+    const probe = await publishTemplate(p, { name: 'routing-probe', channel: 'sms', content: { locales: { default: { body: 'Hi {{contact.phone}}' } } } });
+    await messagingKnows(p, probe, fritz.body.id, '+4915122220001');
 
     const inbound = (from: string, id: string, text: string): Record<string, unknown> => ({
       contacts: [{ profile: { name: 'Customer' }, wa_id: from }],
