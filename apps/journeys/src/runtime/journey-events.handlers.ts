@@ -55,14 +55,17 @@ export class JourneyEventsHandlers {
     }
   }
 
-  @OnEvent(CONTACT_UPDATED_V1.subject, { ordered: true })
-  async onUpdated(e: Delivered<typeof CONTACT_UPDATED_V1.subject>): Promise<void> {
-    const { fields, attributes, unset, contactId } = e.data;
-    const tz = 'timezone' in fields ? fields.timezone : typeof attributes.timezone === 'string' ? attributes.timezone : undefined;
-    await this.projections.applyContacts(e.envelope.workspaceId, [
-      { contactId, ...('externalId' in fields ? { externalId: (fields.externalId as string | null) ?? null } : {}), ...(tz !== undefined ? { timezone: (tz as string | null) ?? null } : {}), attributes, unset },
-    ]);
-    await this.triggers.onContactChanged(e.envelope.workspaceId, contactId, attributes, tz as string | undefined);
+  /** Batched in stream order (one batch at a time): one per identify that changes a trait, so frequent. */
+  @OnEvents(CONTACT_UPDATED_V1.subject, { maxSize: 500 })
+  async onUpdated(events: Delivered<typeof CONTACT_UPDATED_V1.subject>[]): Promise<void> {
+    for (const [workspaceId, list] of groupBy(events, (e) => e.envelope.workspaceId)) {
+      const changes = list.map(({ data: { fields, attributes, unset, contactId } }) => {
+        const tz = 'timezone' in fields ? fields.timezone : typeof attributes.timezone === 'string' ? attributes.timezone : undefined;
+        return { contactId, ...('externalId' in fields ? { externalId: (fields.externalId as string | null) ?? null } : {}), ...(tz !== undefined ? { timezone: (tz as string | null) ?? null } : {}), attributes, unset };
+      });
+      await this.projections.applyContacts(workspaceId, changes);
+      for (const c of changes) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+    }
   }
 
   @OnEvent(CONTACT_ERASED_V1.subject)
