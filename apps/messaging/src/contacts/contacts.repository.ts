@@ -58,7 +58,7 @@ export class ContactsRepository {
     await this.pool.query(
       `INSERT INTO contact (workspace_id, id, email, phone, timezone, locale, attributes, updated_at)
        SELECT x.ws, x.id, x.email, x.phone, x.timezone, x.locale, COALESCE(x.attributes, '{}'), now()
-       FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid, email text, phone text, timezone text, locale text, attributes jsonb)
+       FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid, email text, phone text, timezone text, locale text, attributes jsonb) ORDER BY x.ws, x.id
        ON CONFLICT (workspace_id, id) DO UPDATE SET
          email = COALESCE(contact.email, EXCLUDED.email), phone = COALESCE(contact.phone, EXCLUDED.phone),
          timezone = COALESCE(contact.timezone, EXCLUDED.timezone), locale = COALESCE(contact.locale, EXCLUDED.locale),
@@ -96,10 +96,15 @@ export class ContactsRepository {
     if (!rows.length) return;
     const batch = JSON.stringify(rows);
     await withTransaction(this.pool, async (client) => {
-      // Sorted, so two transactions never wait on each other's rows in opposite orders.
+      // Rows made to exist, then locked, in key order (as upsertCreated writes them): two
+      // transactions never wait on each other's rows in opposite orders.
       await client.query(
         `INSERT INTO contact (workspace_id, id, updated_at) SELECT x.ws, x.id, now() FROM jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid) ORDER BY x.ws, x.id
          ON CONFLICT (workspace_id, id) DO NOTHING`,
+        [batch],
+      );
+      await client.query(
+        `SELECT 1 FROM contact c JOIN jsonb_to_recordset($1::jsonb) AS x(ws uuid, id uuid) ON c.workspace_id = x.ws AND c.id = x.id ORDER BY c.workspace_id, c.id FOR UPDATE OF c`,
         [batch],
       );
       await client.query(
