@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { affectedSegments, loadSegments } from './segment-catalog';
-import { applyMembership, lockKey, type MembershipDiff } from './membership.repository';
+import { applyMembership, lockContacts, lockKey, type MembershipDiff } from './membership.repository';
 
 export interface EvaluationResult {
   segments: number;
@@ -21,7 +21,7 @@ export async function reevaluateContacts(client: PoolClient, workspaceId: string
   const { segments } = await loadSegments(client, workspaceId);
   const candidates = affectedSegments(segments, keys);
   if (!candidates.length) return result;
-  await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [contacts]);
+  await lockContacts(client, contacts);
   await client.query(`SELECT pg_advisory_xact_lock_shared(${lockKey('segment', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [candidates.map((s) => s.id)]);
   // Read the definitions again now that the segments are locked: an edit or deletion that committed
   // between the first read and the lock must not be overwritten with the old definition.

@@ -27,6 +27,11 @@ export interface MembershipDiff {
 /** Advisory-lock keys: one namespace per kind, so a segment and a contact never share a key. */
 export const lockKey = (kind: 'segment' | 'contact', id: string): string => `hashtextextended('${kind}:' || ${id}, 0)`;
 
+/** Locks contacts for this transaction, sorted, so concurrent transactions cannot deadlock on them. */
+export async function lockContacts(client: PoolClient, contactIds: string[]): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [contactIds]);
+}
+
 /** Adds a parameter to a statement and returns its placeholder with a cast, e.g. `$4::uuid`. */
 export type Param = (value: unknown, cast: string) => string;
 

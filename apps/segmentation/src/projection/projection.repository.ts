@@ -34,8 +34,7 @@ export function validTimezone(tz: unknown): string | null {
 
 /** Records an event id; false when it was applied already (at-least-once delivery). */
 export async function firstDelivery(client: PoolClient, eventId: string): Promise<boolean> {
-  const r = await client.query(`INSERT INTO segmentation.processed_event (id) VALUES ($1::uuid) ON CONFLICT DO NOTHING`, [eventId]);
-  return r.rowCount === 1;
+  return (await firstDeliveries(client, [eventId])).size === 1;
 }
 
 /** Records event ids; returns those applied for the first time (at-least-once delivery), lower-cased. */

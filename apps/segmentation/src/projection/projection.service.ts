@@ -4,7 +4,7 @@ import { PG_POOL } from '@tessera/service-kit';
 import { CLOCK, type Clock } from '../clock';
 import { withTransaction } from '@tessera/db';
 import { reevaluateContacts } from '../evaluation/evaluator.service';
-import { lockKey, removeContacts } from '../evaluation/membership.repository';
+import { lockContacts, removeContacts } from '../evaluation/membership.repository';
 import { OutboxKick } from '../evaluation/outbox-kick';
 import {
   contactWorkspace,
@@ -110,7 +110,7 @@ export class ProjectionService {
     if (!todo.length) return;
     await client.query(personLock, [[...new Set(todo.flatMap((d) => (typeof d.change.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${d.change.attrs.externalId}`] : [])))]]);
     // Contacts before their rows (the documented lock order): a merge holds a contact's lock while it updates the row.
-    await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [[...new Set(todo.map((d) => d.change.contactId.toLowerCase()))]]);
+    await lockContacts(client, [...new Set(todo.map((d) => d.change.contactId.toLowerCase()))]);
     const upserted = await upsertContacts(client, todo.map((d) => ({ workspaceId: d.workspaceId, contactId: d.change.contactId, attrs: d.change.attrs, unset: d.change.unset, fill: d.change.fill })));
     const byWorkspace = new Map<string, { created: string[]; updated: string[]; keys: Set<string> }>();
     for (const u of upserted) {
@@ -135,7 +135,7 @@ export class ProjectionService {
     switch (c.kind) {
       case 'merge': {
         const workspaceId = (await contactWorkspace(client, c.contactId)) ?? d.workspaceId;
-        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('contact:' || x, 0)) FROM unnest($1::text[]) AS x ORDER BY x`, [[c.contactId, c.mergedContactId]]);
+        await lockContacts(client, [c.contactId, c.mergedContactId]);
         await removeContacts(client, [c.mergedContactId], now);
         await mergeContacts(client, workspaceId, c.contactId, c.mergedContactId);
         await reevaluateContacts(client, workspaceId, [c.contactId], '*', now);
