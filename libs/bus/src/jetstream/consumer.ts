@@ -42,6 +42,15 @@ export interface ConsumerHandle {
 }
 
 const decoder = new TextDecoder();
+/**
+ * The longest the loop decodes and dispatches messages before it lets the event loop run. nats.js
+ * hands over a backlog as a chain of microtasks that never reaches the poll phase: without a pause
+ * the handler's own socket writes (a COPY, a query, the acks) wait until the whole backlog pulled
+ * so far is decoded. Measured on analytics' 10,000-event batches (bench/analytics): the COPY took
+ * 300-345 ms per batch with no pause, 160-190 ms with a pause every 2 ms; ingest went from
+ * 16-18k to 21-24k events/s.
+ */
+const YIELD_AFTER_MS = 2;
 const defaultBackoff = (attempt: number): number => Math.min(250 * 2 ** (attempt - 1), 60_000);
 
 /**
@@ -276,9 +285,14 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
       try {
         const consumer = await spec.js.consumers.get(stream, durable);
         messages = await consumer.consume({ max_messages: spec.batch ? spec.batch.maxSize * (batchesInFlight + 1) : concurrency * 4 });
+        let turnStarted = performance.now();
         for await (const msg of messages) {
           const wait = spec.batch ? dispatchBatched(msg) : dispatchSingle(msg);
           if (wait) await wait;
+          if (performance.now() - turnStarted >= YIELD_AFTER_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            turnStarted = performance.now();
+          }
         }
       } catch (error) {
         if (stopped) break;
