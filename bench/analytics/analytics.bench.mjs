@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +20,7 @@ import { AckPolicy, connect, DeliverPolicy, headers as natsHeaders } from 'nats'
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { figure } from '../lib/figures.mjs';
+import { freePort, pct, uuidv7 } from '../lib/measure.mjs';
 
 const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
 const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
@@ -37,13 +37,6 @@ const namespace = `benchan${randomBytes(3).toString('hex')}`;
 const dbUrl = Object.assign(new URL(SERVER_URL), { pathname: `/${dbName}` }).toString();
 const admin = new pg.Client(Object.assign(new URL(SERVER_URL), { pathname: '/postgres' }).toString());
 const children = [];
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
 
 const get = (port, path) => new Promise((resolve, reject) => {
   http.get({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${ADMIN_KEY}` } }, (res) => {
@@ -80,7 +73,7 @@ function envelope(i) {
   // A live stream: events of the last 10 minutes (so ~10 minute buckets, 1 hour, 1 day are hot).
   const occurredAt = new Date(Date.now() - (i % 600) * 1000).toISOString();
   return {
-    id: randomUUID(),
+    id: uuidv7(),
     subject: 'messaging.message.status_changed.v1',
     schemaVersion: 1,
     workspaceId: WS,
@@ -91,7 +84,6 @@ function envelope(i) {
 }
 
 const log = (m) => process.stderr.write(`[analytics bench] ${m}\n`);
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function rawInsertRate(pool) {
   await pool.query(`CREATE TABLE bench_raw (id uuid PRIMARY KEY, workspace_id uuid, subject text, contact_id uuid, occurred_at timestamptz, data jsonb)`);
