@@ -78,6 +78,22 @@ describe('CRM tags, lists, consent and erasure', () => {
     changes.stop();
   });
 
+  it('answers the consent view from one snapshot: the current state is always in its history', async () => {
+    const c = (await h.call('POST', '/v1/contacts', { email: 'snapshot@example.com' })).body;
+    const views: any[] = [];
+    const read = async () => {
+      for (let i = 0; i < 60; i++) views.push((await h.call('GET', `/v1/contacts/${c.id}/consent`)).body);
+    };
+    const write = async () => {
+      for (let i = 0; i < 60; i++) await h.call('PUT', `/v1/contacts/${c.id}/consent/email`, { state: i % 2 ? 'subscribed' : 'unsubscribed', source: `round-${i}` });
+    };
+    await Promise.all([read(), read(), write()]);
+    const seen = (x: any) => `${x.channel}/${x.group}/${x.state}/${x.source}/${x.changedAt}`;
+    const inconsistent = views.filter((v) => v.current.some((x: any) => !v.history.map(seen).includes(seen(x))));
+    expect(views.filter((v) => v.current.length)).not.toHaveLength(0);
+    expect(inconsistent).toEqual([]);
+  });
+
   it('erases personal data, keeps a tombstone and ignores late events for the person', async () => {
     const erased = h.collect(CONTACT_ERASED_V1.subject);
     const before = new Date(Date.now() - 1000).toISOString();

@@ -40,10 +40,15 @@ export class ConsentService {
   }
 
   async get(workspaceId: string, contactId: string): Promise<ConsentView> {
-    const contact = await this.store.resolve(this.store.pool, workspaceId, contactId);
-    if (!contact || contact.erasedAt) throw new NotFoundException('Contact not found');
-    const [current, history] = await Promise.all([this.consent.current(this.store.pool, contact.id), this.consent.history(this.store.pool, contact.id)]);
-    return { contactId: contact.id, current, history };
+    // One snapshot: read apart, a change committing between the reads shows as current but not yet in the history.
+    return this.store.tx(async (c) => {
+      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const contact = await this.store.resolve(c, workspaceId, contactId);
+      if (!contact || contact.erasedAt) throw new NotFoundException('Contact not found');
+      const current = await this.consent.current(c, contact.id);
+      const history = await this.consent.history(c, contact.id);
+      return { contactId: contact.id, current, history };
+    });
   }
 
   /** STOP/START from an inbound SMS or WhatsApp message: every live contact with that number. */
