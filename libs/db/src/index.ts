@@ -19,4 +19,4 @@ export {
 export { runMigrationsCli } from './migrate-cli';
 export { prismaClientOptions } from './prisma-client';
 export { diffMigrationsToSchema, type DriftOptions } from './migrations-drift';
-export { withTransaction } from './transaction';
+export { lockKeys, withTransaction } from './transaction';
