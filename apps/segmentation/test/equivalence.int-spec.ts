@@ -10,8 +10,9 @@ import { isTimeBased } from '../src/definition/compile-next-check';
 import { definitionDeps } from '../src/definition/definition-deps';
 import type { SegmentDefinition, SegmentNode } from '../src/definition/definition.types';
 import { validateDefinition } from '../src/definition/validate-definition';
+import { lockContacts } from '../src/evaluation/membership.repository';
 import { runTimeChecks } from '../src/evaluation/time-check.service';
-import { ProjectionService } from '../src/projection/projection.service';
+import { ProjectionService, type ContactChange } from '../src/projection/projection.service';
 import { arbDefinition, arbOps, contactId, SEG_A, SEG_B, WS, type Op } from './generators';
 
 /**
@@ -41,7 +42,7 @@ describe('incremental membership equals batch evaluation', () => {
   const reset = async (): Promise<void> => {
     await pool.query(`TRUNCATE segmentation.contact, segmentation.identity, segmentation.contact_event, segmentation.consent, segmentation.membership,
       segmentation.time_check, segmentation.segment, segmentation.processed_event, segmentation.outbox, segmentation.contact_tag, segmentation.list_member,
-      segmentation.custom_object, segmentation.message_engagement`);
+      segmentation.custom_object, segmentation.message_engagement, segmentation.erased_contact`);
   };
 
   const saveSegment = async (id: string, def: SegmentDefinition, defs: Record<string, SegmentDefinition>): Promise<void> => {
@@ -183,9 +184,50 @@ describe('incremental membership equals batch evaluation', () => {
   it('lets a late creation fill what a contact lacks without undoing a newer update', async () => {
     await reset();
     const c = contactId(1);
-    await projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: { kind: 'upsert', contactId: c, attrs: { plan: 'pro' }, unset: [] } }]);
-    await projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: { kind: 'upsert', contactId: c, attrs: { plan: 'free', country: 'BR' }, unset: [], fill: true } }]);
-    expect((await pool.query(`SELECT attrs FROM segmentation.contact WHERE id = $1`, [c])).rows[0].attrs).toEqual({ plan: 'pro', country: 'BR' });
+    const upsert = (attrs: Record<string, unknown>, unset: string[], fill?: boolean) =>
+      projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: { kind: 'upsert', contactId: c, attrs, unset, fill } }]);
+    const attrs = async (): Promise<unknown> => (await pool.query(`SELECT attrs FROM segmentation.contact WHERE id = $1`, [c])).rows[0].attrs;
+    // The update unset `city` and `email`: the creation, older, must not bring them back.
+    await upsert({ plan: 'pro' }, ['city', 'email']);
+    await upsert({ plan: 'free', country: 'BR', city: 'Recife', email: 'a@example.test' }, [], true);
+    expect(await attrs()).toEqual({ plan: 'pro', country: 'BR' });
+    // A name set again after its removal is a value like any other; a redelivered creation still fills nothing over it.
+    await upsert({ city: 'Natal' }, []);
+    await upsert({ plan: 'free', country: 'BR', city: 'Recife', email: 'a@example.test' }, [], true);
+    expect(await attrs()).toEqual({ plan: 'pro', country: 'BR', city: 'Natal' });
+  });
+
+  it('brings nothing of an erased contact back when events about it arrive after the erasure', async () => {
+    await reset();
+    const [gone, kept] = [contactId(2), contactId(3)];
+    const change = (c: ContactChange) => projection.contactsChanged([{ eventId: uuid(++eventSeq), workspaceId: WS, change: c }]);
+    await change({ kind: 'upsert', contactId: gone, attrs: { plan: 'pro' }, unset: [] });
+    await change({ kind: 'erase', contactId: gone });
+    await change({ kind: 'upsert', contactId: gone, attrs: { plan: 'pro', email: 'gone@example.test' }, unset: [], fill: true });
+    await change({ kind: 'tag', contactId: gone, tag: 'vip', added: true });
+    await change({ kind: 'list', listId: uuid(900), contactIds: [gone, kept], added: true });
+    expect((await pool.query(`SELECT 1 FROM segmentation.contact WHERE id = $1`, [gone])).rowCount).toBe(0);
+    expect((await pool.query(`SELECT 1 FROM segmentation.contact_tag WHERE contact_id = $1`, [gone])).rowCount).toBe(0);
+    expect((await pool.query(`SELECT contact_id FROM segmentation.list_member`)).rows).toEqual([{ contact_id: kept }]);
+  });
+
+  it('locks a contact under one key however its id is spelled', async () => {
+    const [holder, waiter] = [await pool.connect(), await pool.connect()];
+    try {
+      await holder.query('BEGIN');
+      await lockContacts(holder, [contactId(7).toUpperCase()]);
+      await waiter.query('BEGIN');
+      await waiter.query(`SET LOCAL lock_timeout = '200ms'`);
+      await expect(lockContacts(waiter, [contactId(7)])).rejects.toMatchObject({ code: '55P03' });
+      await waiter.query('ROLLBACK');
+      await holder.query('COMMIT');
+      await waiter.query('BEGIN');
+      await lockContacts(waiter, [contactId(7)]);
+      await waiter.query('COMMIT');
+    } finally {
+      holder.release();
+      waiter.release();
+    }
   });
 
   it('keeps a contact without the attribute out of not_equals but inside not(equals)', async () => {

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import { MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1 } from '@tessera/contracts';
 import { outboxRow } from '@tessera/bus';
+import { lockKeys } from '@tessera/db';
 import { membershipSelect, SqlBuilder } from '../definition/compile-definition';
 import { nextCheckSelect } from '../definition/compile-next-check';
 import type { SegmentDefinition } from '../definition/definition.types';
@@ -27,9 +28,13 @@ export interface MembershipDiff {
 /** Advisory-lock keys: one namespace per kind, so a segment and a contact never share a key. */
 export const lockKey = (kind: 'segment' | 'contact', id: string): string => `hashtextextended('${kind}:' || ${id}, 0)`;
 
-/** Locks contacts for this transaction, sorted, so concurrent transactions cannot deadlock on them. */
+/**
+ * Locks contacts for this transaction, sorted, so concurrent transactions cannot deadlock on them.
+ * Keyed by the id in lower case (as Postgres writes uuids), so an id spelled in upper case takes the
+ * same lock; the same keys as lockKey('contact', ...).
+ */
 export async function lockContacts(client: PoolClient, contactIds: string[]): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(${lockKey('contact', 'x')}) FROM unnest($1::text[]) AS x ORDER BY x`, [contactIds]);
+  await lockKeys(client, 'contact', contactIds.map((id) => id.toLowerCase()));
 }
 
 /** Adds a parameter to a statement and returns its placeholder with a cast, e.g. `$4::uuid`. */

@@ -57,34 +57,56 @@ export interface UpsertedContact {
 
 /**
  * Applies contact upserts in their order (a later one sees the earlier ones; `unset` removes names;
- * `fill` only adds names the contact lacks) with a fixed number of statements, whatever their
+ * `fill` only adds names the contact lacks and no update removed) with a fixed number of statements, whatever their
  * number: one read, one multi-row write, one identity claim. Each new externalId (re)points the person key `u:<externalId>` at its contact, and
  * the key's unresolved events are claimed. The caller holds the contacts' locks.
  */
 export async function upsertContacts(client: PoolClient, changes: (ContactSnapshot & { unset: string[]; fill?: boolean })[]): Promise<UpsertedContact[]> {
   const ids = [...new Set(changes.map((c) => c.contactId.toLowerCase()))].sort();
-  const { rows } = await client.query<{ id: string; attrs: Record<string, unknown> }>(`SELECT id, attrs FROM segmentation.contact WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
-  const before = new Map(rows.map((r) => [r.id, r.attrs]));
-  const after = new Map<string, { workspaceId: string; attrs: Record<string, unknown> }>();
+  const { rows } = await client.query<{ id: string; attrs: Record<string, unknown>; removed: string[] | null }>(
+    `SELECT id, attrs, removed FROM segmentation.contact WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
+  );
+  const before = new Map(rows.map((r) => [r.id, r]));
+  const after = new Map<string, { workspaceId: string; attrs: Record<string, unknown>; removed: Set<string> }>();
   const claims: { workspaceId: string; personKey: string; contactId: string }[] = [];
   for (const c of changes) {
     const id = c.contactId.toLowerCase();
-    const current = after.get(id)?.attrs ?? before.get(id) ?? {};
-    const next: Record<string, unknown> = c.fill ? { ...c.attrs, ...current } : { ...current, ...c.attrs };
+    const prior = after.get(id) ?? { attrs: before.get(id)?.attrs ?? {}, removed: new Set(before.get(id)?.removed ?? []) };
+    const current = prior.attrs;
+    const removed = new Set(prior.removed);
+    let next: Record<string, unknown>;
+    if (c.fill) {
+      const filled = { ...c.attrs };
+      for (const name of removed) delete filled[name];
+      next = { ...filled, ...current };
+    } else {
+      next = { ...current, ...c.attrs };
+      for (const name of Object.keys(c.attrs)) removed.delete(name);
+      for (const name of c.unset) removed.add(name);
+    }
     for (const name of c.unset) delete next[name];
-    after.set(id, { workspaceId: c.workspaceId, attrs: next });
+    after.set(id, { workspaceId: c.workspaceId, attrs: next, removed });
     if (typeof next.externalId === 'string' && current.externalId !== next.externalId) claims.push({ workspaceId: c.workspaceId, personKey: `u:${next.externalId}`, contactId: id });
   }
-  const written = [...after].map(([id, { workspaceId, attrs }]) => ({ id, ws: workspaceId, attrs, tz: validTimezone(attrs.timezone), ext: typeof attrs.externalId === 'string' ? attrs.externalId : null }));
+  const written = [...after].map(([id, { workspaceId, attrs, removed }]) => ({
+    id,
+    ws: workspaceId,
+    attrs,
+    removed: [...removed],
+    tz: validTimezone(attrs.timezone),
+    ext: typeof attrs.externalId === 'string' ? attrs.externalId : null,
+  }));
   await client.query(
-    `INSERT INTO segmentation.contact (id, workspace_id, attrs, timezone, external_id, updated_at)
-     SELECT x.id, x.ws, x.attrs, x.tz, x.ext, now() FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ws uuid, attrs jsonb, tz text, ext text)
-     ON CONFLICT (id) DO UPDATE SET attrs = EXCLUDED.attrs, timezone = EXCLUDED.timezone, external_id = EXCLUDED.external_id, updated_at = now()`,
+    `INSERT INTO segmentation.contact (id, workspace_id, attrs, removed, timezone, external_id, updated_at)
+     SELECT x.id, x.ws, x.attrs, ARRAY(SELECT jsonb_array_elements_text(x.removed)), x.tz, x.ext, now()
+     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, ws uuid, attrs jsonb, removed jsonb, tz text, ext text)
+     ON CONFLICT (id) DO UPDATE SET attrs = EXCLUDED.attrs, removed = EXCLUDED.removed, timezone = EXCLUDED.timezone, external_id = EXCLUDED.external_id, updated_at = now()`,
     [JSON.stringify(written)],
   );
   const claimed = await claimPersonKeys(client, claims);
   return written.map(({ id, ws, attrs }) => {
-    const old = before.get(id) ?? {};
+    const old = before.get(id)?.attrs ?? {};
     const changed = [...new Set([...Object.keys(old), ...Object.keys(attrs)])].filter((k) => JSON.stringify(old[k]) !== JSON.stringify(attrs[k]));
     return { workspaceId: ws, contactId: id, created: !before.has(id), changed, claimedEvents: [...(claimed.get(id) ?? [])] };
   });
@@ -143,8 +165,16 @@ export async function mergeContacts(client: PoolClient, workspaceId: string, sur
   await client.query(`DELETE FROM segmentation.contact WHERE id = $1::uuid`, [mergedId]);
 }
 
-/** Erasure: every row about the contact goes, including its events. */
-export async function eraseContact(client: PoolClient, contactId: string): Promise<void> {
+/** Of these contact ids, those erased (lower case): events about them are dropped, so nothing of them comes back. */
+export async function erasedAmong(client: PoolClient, contactIds: string[]): Promise<Set<string>> {
+  if (!contactIds.length) return new Set();
+  const { rows } = await client.query<{ contact_id: string }>(`SELECT contact_id FROM segmentation.erased_contact WHERE contact_id = ANY($1::uuid[])`, [contactIds]);
+  return new Set(rows.map((r) => r.contact_id));
+}
+
+/** Erasure: every row about the contact goes, including its events; its id is remembered (erasedAmong). */
+export async function eraseContact(client: PoolClient, workspaceId: string, contactId: string): Promise<void> {
+  await client.query(`INSERT INTO segmentation.erased_contact (contact_id, workspace_id) VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING`, [contactId, workspaceId]);
   await client.query(
     `DELETE FROM segmentation.person_alias al USING segmentation.identity i
      WHERE i.contact_id = $1::uuid AND al.workspace_id = i.workspace_id AND (al.person_key = i.person_key OR al.alias_key = i.person_key)`,

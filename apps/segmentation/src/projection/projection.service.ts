@@ -9,6 +9,7 @@ import { OutboxKick } from '../evaluation/outbox-kick';
 import {
   contactWorkspace,
   eraseContact,
+  erasedAmong,
   firstDeliveries,
   firstDelivery,
   insertEngagement,
@@ -23,7 +24,7 @@ import {
   type NewEvent,
 } from './projection.repository';
 
-/** `fill` (a created event): values the projection already holds win, so a late or redelivered creation never undoes a newer update. */
+/** `fill` (a created event): values the projection already holds win and names an update removed stay removed, so a late or redelivered creation never undoes a newer update. */
 type UpsertChange = { kind: 'upsert'; contactId: string; attrs: Record<string, unknown>; unset: string[]; fill?: boolean };
 
 export type ContactChange =
@@ -34,6 +35,18 @@ export type ContactChange =
   | { kind: 'tag'; contactId: string; tag: string; added: boolean }
   | { kind: 'list'; listId: string; contactIds: string[]; added: boolean }
   | { kind: 'object'; recordId: string; objectType: string; contactId?: string; data?: Record<string, unknown>; deleted: boolean };
+
+/** The contacts a change is about. */
+function contactsOf(c: Exclude<ContactChange, UpsertChange>): string[] {
+  switch (c.kind) {
+    case 'list':
+      return c.contactIds;
+    case 'merge':
+      return [c.contactId, c.mergedContactId];
+    default:
+      return c.contactId ? [c.contactId] : [];
+  }
+}
 
 export interface Delivery<T> {
   eventId: string;
@@ -106,11 +119,15 @@ export class ProjectionService {
    */
   private async applyUpserts(client: PoolClient, run: Delivery<UpsertChange>[]): Promise<void> {
     const fresh = await firstDeliveries(client, run.map((d) => d.eventId));
-    const todo = run.filter((d) => fresh.delete(d.eventId.toLowerCase()));
+    const firstTime = run.filter((d) => fresh.delete(d.eventId.toLowerCase()));
+    if (!firstTime.length) return;
+    await client.query(personLock, [[...new Set(firstTime.flatMap((d) => (typeof d.change.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${d.change.attrs.externalId}`] : [])))]]);
+    // Contacts before their rows (the documented lock order): a merge holds a contact's lock while it
+    // updates the row, and an erasure while it remembers the id, so the check below cannot miss one.
+    await lockContacts(client, [...new Set(firstTime.map((d) => d.change.contactId))]);
+    const erased = await erasedAmong(client, firstTime.map((d) => d.change.contactId));
+    const todo = erased.size ? firstTime.filter((d) => !erased.has(d.change.contactId.toLowerCase())) : firstTime;
     if (!todo.length) return;
-    await client.query(personLock, [[...new Set(todo.flatMap((d) => (typeof d.change.attrs.externalId === 'string' ? [`${d.workspaceId}|u:${d.change.attrs.externalId}`] : [])))]]);
-    // Contacts before their rows (the documented lock order): a merge holds a contact's lock while it updates the row.
-    await lockContacts(client, [...new Set(todo.map((d) => d.change.contactId.toLowerCase()))]);
     const upserted = await upsertContacts(client, todo.map((d) => ({ workspaceId: d.workspaceId, contactId: d.change.contactId, attrs: d.change.attrs, unset: d.change.unset, fill: d.change.fill })));
     const byWorkspace = new Map<string, { created: string[]; updated: string[]; keys: Set<string> }>();
     for (const u of upserted) {
@@ -132,10 +149,15 @@ export class ProjectionService {
     if (!(await firstDelivery(client, d.eventId))) return;
     const now = this.clock.now();
     const c = d.change;
+    // Contacts locked first, as by every write of them and by their erasure. An event about an erased
+    // contact (arriving after its erasure) changes nothing; a list change skips only its erased members.
+    const contacts = contactsOf(c);
+    await lockContacts(client, contacts);
+    const erased = c.kind === 'erase' ? new Set<string>() : await erasedAmong(client, contacts);
+    if (erased.size && c.kind !== 'list') return;
     switch (c.kind) {
       case 'merge': {
         const workspaceId = (await contactWorkspace(client, c.contactId)) ?? d.workspaceId;
-        await lockContacts(client, [c.contactId, c.mergedContactId]);
         await removeContacts(client, [c.mergedContactId], now);
         await mergeContacts(client, workspaceId, c.contactId, c.mergedContactId);
         await reevaluateContacts(client, workspaceId, [c.contactId], '*', now);
@@ -143,7 +165,7 @@ export class ProjectionService {
       }
       case 'erase':
         await removeContacts(client, [c.contactId], now);
-        await eraseContact(client, c.contactId);
+        await eraseContact(client, d.workspaceId, c.contactId);
         return;
       case 'consent':
         if (await setConsent(client, d.workspaceId, c.contactId, c.channel, c.group, c.state, c.changedAt))
@@ -153,7 +175,8 @@ export class ProjectionService {
         if (await setTag(client, d.workspaceId, c.contactId, c.tag, c.added)) await reevaluateContacts(client, d.workspaceId, [c.contactId], new Set(['tag']), now);
         return;
       case 'list':
-        await reevaluateContacts(client, d.workspaceId, await setListMembers(client, d.workspaceId, c.listId, c.contactIds, c.added), new Set(['list']), now);
+        const live = c.contactIds.filter((id) => !erased.has(id.toLowerCase()));
+        await reevaluateContacts(client, d.workspaceId, await setListMembers(client, d.workspaceId, c.listId, live, c.added), new Set(['list']), now);
         return;
       case 'object':
         await reevaluateContacts(client, d.workspaceId, await upsertObject(client, { workspaceId: d.workspaceId, ...c }), new Set([`object:${c.objectType}`]), now);
