@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, INBOUND_MESSAGE_RECEIVED_V1 } from '@tessera/contracts';
+import { CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_UPDATED_V1, INBOUND_MESSAGE_RECEIVED_V1 } from '@tessera/contracts';
 import { startHarness, waitFor, type Harness } from './harness';
 
 describe('messaging: inbound messages and role-based routing', () => {
@@ -71,11 +71,44 @@ describe('messaging: inbound messages and role-based routing', () => {
     expect((await h.call('PATCH', `/v1/conversations/${randomUUID()}`, { status: 'closed' })).status).toBe(404);
   });
 
+  it('hands a conversation from an unknown number to the contact that later has that number, with its service window', async () => {
+    const receivedAt = new Date(Date.now() - 60_000).toISOString();
+    await inbound('+4915122220001', { text: 'hi, new here', receivedAt });
+    await inbound('+4915122220002', { text: 'me too', receivedAt });
+    expect(await conversationOf('+4915122220001')).toMatchObject({ contactId: null });
+    expect(await conversationOf('+4915122220002')).toMatchObject({ contactId: null });
+
+    // One contact is created with the number, another gains it by an update.
+    const [created, updated] = [randomUUID(), randomUUID()];
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: created, phone: '+4915122220001', attributes: {}, createdAt: new Date().toISOString() });
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: updated, attributes: {}, createdAt: new Date().toISOString() });
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: updated, fields: { phone: '+4915122220002' }, attributes: {}, unset: [], updatedAt: new Date().toISOString() });
+    const linked = async (from: string, contactId: string): Promise<unknown> => {
+      const c = (await h.call('GET', '/v1/conversations')).body.find((x: { address: string }) => x.address === from);
+      return c?.contactId === contactId ? c : undefined;
+    };
+    await waitFor(() => linked('+4915122220001', created), 'the conversation claimed by the created contact');
+    await waitFor(() => linked('+4915122220002', updated), 'the conversation claimed by the updated contact');
+    const windows = (await h.pool.query('SELECT id, last_inbound_at FROM contact WHERE id = ANY($1::uuid[])', [[created, updated]])).rows;
+    expect(windows.map((r) => r.last_inbound_at?.toISOString()).sort()).toEqual([receivedAt, receivedAt]);
+  });
+
   it('forgets an erased contact: profile, conversations and inbound texts', async () => {
     const conversation = await conversationOf('+4915199990001');
     await h.publish('crm', CONTACT_ERASED_V1.subject, { contactId: vip, erasedAt: new Date().toISOString() });
     await waitFor(async () => (await h.call('GET', `/v1/conversations/${conversation.id}`)).status === 404, 'the conversation erased');
     expect((await h.pool.query('SELECT 1 FROM contact WHERE id = $1', [vip])).rowCount).toBe(0);
     expect((await h.pool.query('SELECT 1 FROM inbound_message WHERE "from" = $1', ['+4915199990001'])).rowCount).toBe(0);
+
+    // Events about the contact that arrive after its erasure (a lagging consumer, a redelivery) bring nothing back.
+    // Each subject is consumed in stream order: once a marker published after them is in, they were handled.
+    const marker = randomUUID();
+    const now = new Date().toISOString();
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: vip, phone: '+4915199990001', email: 'vip@example.test', attributes: { tier: 'vip' }, createdAt: now });
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: vip, fields: { email: 'vip2@example.test' }, attributes: { tier: 'gold' }, unset: [], updatedAt: now });
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: marker, attributes: {}, createdAt: now });
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: marker, fields: { locale: 'de-DE' }, attributes: {}, unset: [], updatedAt: now });
+    await waitFor(async () => (await h.pool.query('SELECT 1 FROM contact WHERE id = $1 AND locale IS NOT NULL', [marker])).rowCount, 'the marker contact');
+    expect((await h.pool.query('SELECT 1 FROM contact WHERE id = $1', [vip])).rowCount).toBe(0);
   });
 });

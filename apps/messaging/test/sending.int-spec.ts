@@ -87,6 +87,15 @@ describe('messaging: providers, templates and the send pipeline', () => {
       email: 'dora@example.test', phone: null, timezone: 'Europe/Lisbon', locale: null, attributes: { vip: true, timezone: 'UTC', firstName: 'Dora' },
     });
 
+    // What an update removed (an unset attribute, a cleared field) stays removed when the creation comes late.
+    const finn = randomUUID();
+    await h.publish('crm', CONTACT_UPDATED_V1.subject, { contactId: finn, fields: { phone: null, locale: 'fi-FI' }, attributes: { plan: 'pro' }, unset: ['coupon'], updatedAt });
+    await waitFor(async () => ((await row(finn))?.locale ? row(finn) : undefined), 'the update of finn');
+    await h.publish('crm', CONTACT_CREATED_V1.subject, { contactId: finn, email: 'finn@example.test', phone: '+358401234567', attributes: { plan: 'free', coupon: 'WELCOME10', firstName: 'Finn' }, createdAt: updatedAt });
+    expect(await waitFor(async () => ((await row(finn))?.email ? row(finn) : undefined), 'the late creation of finn')).toEqual({
+      email: 'finn@example.test', phone: null, timezone: null, locale: 'fi-FI', attributes: { plan: 'pro', firstName: 'Finn' },
+    });
+
     // Updates of one contact published back to back (one bus batch, folded) apply in their order.
     const erin = randomUUID();
     const updates = [

@@ -7,9 +7,10 @@ import { RoutingRepository } from './routing.repository';
 import { DEFAULT_QUEUE, isOptOutKeyword, route, type RuleKind } from './rules';
 
 /**
- * Inbound SMS/WhatsApp: attach to the contact (by phone, from the projection), open the 24-hour
- * WhatsApp service window, record STOP-type keywords (the CRM changes consent from the same
- * event: not handled twice here), and route a new conversation to a queue.
+ * Inbound SMS/WhatsApp: attach to the contact (by phone, from the projection; a contact that
+ * arrives later claims the conversation), open the 24-hour WhatsApp service window, record
+ * STOP-type keywords (the CRM changes consent from the same event: not handled twice here), and
+ * route a new conversation to a queue.
  */
 @Injectable()
 export class RoutingHandlers {
@@ -52,5 +53,6 @@ export class RoutingHandlers {
       { workspaceId },
     );
     await this.routing.recordInbound(inbound, null, { id: conversationId, workspaceId, channel: data.channel, address: data.from, contactId: contact?.id ?? null, queue, ruleId: rule?.id ?? null, lastMessageAt: receivedAt }, [routed]);
+    if (!contact) await this.contacts.claimByPhone(workspaceId, data.from);
   }
 }
