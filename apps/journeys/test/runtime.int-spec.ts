@@ -253,6 +253,39 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
     expect(filled).toEqual({ external_id: 'late-1', timezone: 'Europe/Lisbon', attributes: { plan: 'pro', city: 'Porto', timezone: 'UTC' } });
   });
 
+  it('keeps what an update removed removed when the creation arrives late', async () => {
+    const contactId = uuidv4();
+    const row = async (): Promise<Record<string, unknown> | undefined> => (await h.query(`SELECT external_id, timezone, attributes FROM journeys.contact WHERE contact_id = $1`, [contactId])).rows[0];
+    await h.publish('crm.contact.updated.v1', { contactId, fields: { timezone: null }, attributes: { plan: 'pro' }, unset: ['coupon'], updatedAt: new Date().toISOString() });
+    await waitFor(row, 5000, 'the update');
+    await h.publish('crm.contact.created.v1', { contactId, externalId: 'late-2', attributes: { plan: 'free', coupon: 'WELCOME10', timezone: 'Asia/Tokyo', city: 'Osaka' }, createdAt: new Date().toISOString() });
+    const filled = await waitFor(async () => ((await row())?.external_id ? row() : undefined), 5000, 'the late creation');
+    expect(filled).toEqual({ external_id: 'late-2', timezone: null, attributes: { plan: 'pro', city: 'Osaka' } });
+  });
+
+  it('brings nothing of an erased contact back when events about it arrive after the erasure', async () => {
+    const [contactId, marker] = [uuidv4(), uuidv4()];
+    const row = async (id: string): Promise<Record<string, unknown> | undefined> => (await h.query(`SELECT consent FROM journeys.contact WHERE contact_id = $1`, [id])).rows[0];
+    const now = new Date().toISOString();
+    await h.publish('crm.contact.created.v1', { contactId, externalId: 'erased-1', attributes: { plan: 'pro' }, createdAt: now });
+    await waitFor(() => row(contactId), 5000, 'the contact');
+    await h.publish('crm.contact.erased.v1', { contactId, erasedAt: now });
+    await waitFor(async () => ((await row(contactId)) ? undefined : true), 5000, 'the erasure');
+    // Late: a redelivered creation, an update, a consent change. Each subject is consumed in stream
+    // order, so once the marker's events (published after them) are in, they were handled.
+    await h.publish('crm.contact.created.v1', { contactId, externalId: 'erased-1', attributes: { plan: 'pro' }, createdAt: now });
+    await h.publish('crm.contact.updated.v1', { contactId, fields: {}, attributes: { plan: 'max' }, unset: [], updatedAt: now });
+    await h.publish('crm.consent.changed.v1', { contactId, channel: 'email', state: 'subscribed', source: 'test', changedAt: now });
+    await h.publish('crm.contact.created.v1', { contactId: marker, attributes: {}, createdAt: now });
+    await h.publish('crm.contact.updated.v1', { contactId: marker, fields: {}, attributes: { seen: true }, unset: [], updatedAt: now });
+    await h.publish('crm.consent.changed.v1', { contactId: marker, channel: 'email', state: 'subscribed', source: 'test', changedAt: now });
+    await waitFor(async () => {
+      const r = await h.query(`SELECT 1 FROM journeys.contact WHERE contact_id = $1 AND attributes ? 'seen' AND consent ? 'email'`, [marker]);
+      return r.rowCount ? true : undefined;
+    }, 5000, 'the marker events');
+    expect(await row(contactId)).toBeUndefined();
+  });
+
   it('publishes only envelopes that satisfy their contracts', () => {
     expect(h.seen.length).toBeGreaterThan(0);
     expect(contractViolations(h.seen)).toEqual([]);

@@ -50,8 +50,7 @@ export class JourneyEventsHandlers {
         const tz = e.data.attributes.timezone;
         return { contactId: e.data.contactId, externalId: e.data.externalId ?? null, ...(typeof tz === 'string' ? { timezone: tz } : {}), attributes: e.data.attributes, unset: [], fill: true };
       });
-      await this.projections.applyContacts(workspaceId, changes);
-      for (const c of changes) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+      for (const c of await this.projections.applyContacts(workspaceId, changes)) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
     }
   }
 
@@ -63,8 +62,7 @@ export class JourneyEventsHandlers {
         const tz = 'timezone' in fields ? fields.timezone : typeof attributes.timezone === 'string' ? attributes.timezone : undefined;
         return { contactId, ...('externalId' in fields ? { externalId: (fields.externalId as string | null) ?? null } : {}), ...(tz !== undefined ? { timezone: (tz as string | null) ?? null } : {}), attributes, unset };
       });
-      await this.projections.applyContacts(workspaceId, changes);
-      for (const c of changes) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+      for (const c of await this.projections.applyContacts(workspaceId, changes)) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RuntimePool } from './runtime-pool';
 import type { Pool } from 'pg';
+import { lockKeys, withTransaction } from '@tessera/db';
 import { prepared } from './prepared';
 
 export interface ContactChange {
@@ -9,7 +10,10 @@ export interface ContactChange {
   timezone?: string | null;
   attributes: Record<string, unknown>;
   unset: string[];
-  /** A created event: what the projection already holds wins, so a late or redelivered creation never undoes a newer update. */
+  /**
+   * A created event: what the projection already holds wins and names an update removed stay
+   * removed (the contact's `removed`), so a late or redelivered creation never undoes a newer update.
+   */
   fill?: boolean;
 }
 
@@ -24,24 +28,37 @@ export class ProjectionsRepository {
     this.pool = runtime.pool;
   }
 
-  /** Upserts profiles: attributes merge, unset keys drop, standard fields change only when given. One transaction per batch. */
-  async applyContacts(workspaceId: string, changes: ContactChange[]): Promise<void> {
-    if (!changes.length) return;
+  /**
+   * Upserts profiles: attributes merge, unset keys drop, standard fields change only when given. One
+   * transaction per batch. Returns the changes applied: none of an erased contact.
+   */
+  async applyContacts(workspaceId: string, changes: ContactChange[]): Promise<ContactChange[]> {
+    if (!changes.length) return [];
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      for (const c of changes) {
+      // Under the contacts' locks, as the erasure: it cannot slip in between this check and the writes.
+      await lockKeys(client, 'contact', changes.map((c) => c.contactId.toLowerCase()));
+      const { rows: erased } = await client.query<{ contact_id: string }>(`SELECT contact_id FROM erased_contact WHERE contact_id = ANY($1::uuid[])`, [changes.map((c) => c.contactId)]);
+      const gone = new Set(erased.map((r) => r.contact_id));
+      const applied = gone.size ? changes.filter((c) => !gone.has(c.contactId.toLowerCase())) : changes;
+      for (const c of applied) {
+        // An update's tombstones: what it unset or cleared, and what it set (no longer removed).
+        const cleared = c.fill ? [] : [...c.unset, ...(c.externalId === null ? ['externalId'] : []), ...(c.timezone === null ? ['timezone'] : [])];
+        const set = c.fill ? [] : [...Object.keys(c.attributes), ...(c.externalId ? ['externalId'] : []), ...(c.timezone ? ['timezone'] : [])];
         await client.query(
-          `INSERT INTO contact AS c (workspace_id, contact_id, external_id, timezone, attributes) VALUES ($1, $2, $3, $4, $5::jsonb - $8::text[])
+          `INSERT INTO contact AS c (workspace_id, contact_id, external_id, timezone, attributes, removed) VALUES ($1, $2, $3, $4, $5::jsonb - $8::text[], $10::text[])
            ON CONFLICT (workspace_id, contact_id) DO UPDATE SET
-             attributes = CASE WHEN $9 THEN EXCLUDED.attributes || c.attributes ELSE (c.attributes || EXCLUDED.attributes) - $8::text[] END,
-             external_id = CASE WHEN $9 THEN COALESCE(c.external_id, EXCLUDED.external_id) WHEN $6 THEN EXCLUDED.external_id ELSE c.external_id END,
-             timezone = CASE WHEN $9 THEN COALESCE(c.timezone, EXCLUDED.timezone) WHEN $7 THEN EXCLUDED.timezone ELSE c.timezone END,
+             attributes = CASE WHEN $9 THEN (EXCLUDED.attributes - COALESCE(c.removed, '{}')) || c.attributes ELSE (c.attributes || EXCLUDED.attributes) - $8::text[] END,
+             external_id = CASE WHEN $9 THEN COALESCE(c.external_id, CASE WHEN 'externalId' = ANY(c.removed) THEN NULL ELSE EXCLUDED.external_id END) WHEN $6 THEN EXCLUDED.external_id ELSE c.external_id END,
+             timezone = CASE WHEN $9 THEN COALESCE(c.timezone, CASE WHEN 'timezone' = ANY(c.removed) THEN NULL ELSE EXCLUDED.timezone END) WHEN $7 THEN EXCLUDED.timezone ELSE c.timezone END,
+             removed = ARRAY(SELECT DISTINCT n FROM unnest(COALESCE(c.removed, '{}') || $10::text[]) AS n WHERE n <> ALL($11::text[])),
              updated_at = now()`,
-          [workspaceId, c.contactId, c.externalId ?? null, c.timezone ?? null, JSON.stringify(c.attributes), c.externalId !== undefined, c.timezone !== undefined, c.unset, c.fill === true],
+          [workspaceId, c.contactId, c.externalId ?? null, c.timezone ?? null, JSON.stringify(c.attributes), c.externalId !== undefined, c.timezone !== undefined, c.unset, c.fill === true, cleared, set],
         );
       }
       await client.query('COMMIT');
+      return applied;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -51,20 +68,30 @@ export class ProjectionsRepository {
   }
 
   async setConsent(workspaceId: string, contactId: string, key: string, state: string): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO contact (workspace_id, contact_id, consent) VALUES ($1, $2, jsonb_build_object($3::text, $4::text))
-       ON CONFLICT (workspace_id, contact_id) DO UPDATE SET consent = contact.consent || jsonb_build_object($3::text, $4::text), updated_at = now()`,
-      [workspaceId, contactId, key, state],
-    );
+    await withTransaction(this.pool, async (client) => {
+      await lockKeys(client, 'contact', [contactId.toLowerCase()]);
+      await client.query(
+        `INSERT INTO contact (workspace_id, contact_id, consent) SELECT $1::uuid, $2::uuid, jsonb_build_object($3::text, $4::text)
+         WHERE NOT EXISTS (SELECT 1 FROM erased_contact WHERE contact_id = $2::uuid)
+         ON CONFLICT (workspace_id, contact_id) DO UPDATE SET consent = contact.consent || jsonb_build_object($3::text, $4::text), updated_at = now()`,
+        [workspaceId, contactId, key, state],
+      );
+    });
   }
 
+  /** The contact's data goes; its id is remembered (under the contact's lock), so no later event about it brings the data back. */
   async eraseContact(workspaceId: string, contactId: string): Promise<void> {
-    await this.pool.query(`DELETE FROM contact WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
-    await this.pool.query(`DELETE FROM segment_member WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
-    await this.pool.query(`DELETE FROM send_log WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
-    await this.pool.query(`DELETE FROM timer WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
-    // Ended instances keep their path for statistics, but no personal data from triggers or webhooks.
-    await this.pool.query(`UPDATE instance SET state = state || '{"trigger":{},"webhooks":{}}'::jsonb - 'lastEvent', seq = seq + 1 WHERE workspace_id = $1 AND contact_id = $2`, [workspaceId, contactId]);
+    await withTransaction(this.pool, async (client) => {
+      await lockKeys(client, 'contact', [contactId.toLowerCase()]);
+      const args = [workspaceId, contactId];
+      await client.query(`INSERT INTO erased_contact (contact_id, workspace_id) VALUES ($2, $1) ON CONFLICT DO NOTHING`, args);
+      await client.query(`DELETE FROM contact WHERE workspace_id = $1 AND contact_id = $2`, args);
+      await client.query(`DELETE FROM segment_member WHERE workspace_id = $1 AND contact_id = $2`, args);
+      await client.query(`DELETE FROM send_log WHERE workspace_id = $1 AND contact_id = $2`, args);
+      await client.query(`DELETE FROM timer WHERE workspace_id = $1 AND contact_id = $2`, args);
+      // Ended instances keep their path for statistics, but no personal data from triggers or webhooks.
+      await client.query(`UPDATE instance SET state = state || '{"trigger":{},"webhooks":{}}'::jsonb - 'lastEvent', seq = seq + 1 WHERE workspace_id = $1 AND contact_id = $2`, args);
+    });
   }
 
   async addMember(workspaceId: string, segmentId: string, contactId: string, since: string): Promise<void> {

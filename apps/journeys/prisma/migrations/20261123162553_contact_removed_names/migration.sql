@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "contact" ADD COLUMN     "removed" TEXT[] DEFAULT ARRAY[]::TEXT[];
