@@ -3,15 +3,12 @@ import { IngestRepository } from '../tracking/ingest.repository';
 import { ArchiveErasureRepository } from './erasure.repository';
 
 const HOUR_MS = 3_600_000;
-/** The de-dup promise is 24 h; entries are kept twice as long for margin. */
-const LEDGER_HOURS = 48;
 /** Late events of erased people are looked for this far back: past the archive writer's 24 h horizon, overlapping runs. */
 const LATE_ERASURE_HOURS = 26;
 
 /**
- * Hourly, on every replica (every step is idempotent): archive partitions a week ahead, the
- * de-dup ledger pruned past 48 h, and events of erased people archived after their erasure
- * deleted. Runs once at start so a fresh database can take events at once.
+ * Hourly, on every replica (every step is idempotent): archive partitions a week ahead, and
+ * events of erased people archived after their erasure deleted. Runs once at start so a fresh database can take events at once.
  */
 @Injectable()
 export class MaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,9 +33,8 @@ export class MaintenanceService implements OnApplicationBootstrap, OnApplication
   async run(): Promise<void> {
     try {
       const created = await this.repository.ensurePartitions(1, 7);
-      const pruned = await this.repository.pruneReceived(LEDGER_HOURS);
       const erased = await this.erasure.sweepLateArrivals(LATE_ERASURE_HOURS);
-      if (created || pruned || erased) this.logger.log({ partitionsCreated: created, ledgerPruned: pruned, lateErasedEvents: erased }, 'ingestion maintenance');
+      if (created || erased) this.logger.log({ partitionsCreated: created, lateErasedEvents: erased }, 'ingestion maintenance');
     } catch (error) {
       this.logger.error({ err: error }, 'ingestion maintenance failed');
     }

@@ -62,15 +62,6 @@ export class IngestRepository {
     );
   }
 
-  /**
-   * Empties the former de-dup ledger (`received_message`, replaced by the archive) as its entries
-   * age out; a later release drops the table (expand/contract: the previous release still writes it).
-   */
-  async pruneReceived(hours: number): Promise<number> {
-    const result = await this.pool.query(`DELETE FROM received_message WHERE created_at < now() - make_interval(hours => $1)`, [hours]);
-    return result.rowCount ?? 0;
-  }
-
   /** Creates the archive's daily partitions from `daysBack` ago to `daysAhead` ahead. */
   async ensurePartitions(daysBack: number, daysAhead: number): Promise<number> {
     const { rows } = await this.pool.query<{ created: number }>('SELECT ensure_archive_partitions($1, $2) AS created', [daysBack, daysAhead]);
