@@ -5,23 +5,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { connect } from 'nats';
 import pg from 'pg';
+import { freePort } from '../lib/measure.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
 export const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 export const ADMIN_KEY = `tsk_bench_${randomBytes(16).toString('hex')}`;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export function request(agent, port, method, path, body, headers = {}) {
   return new Promise((resolve, reject) => {
@@ -36,7 +27,6 @@ export function request(agent, port, method, path, body, headers = {}) {
   });
 }
 
-export const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 /** Starts the CRM against a fresh database; returns handles and a stop() that removes everything. */
 export async function startCrm(label) {

@@ -7,7 +7,8 @@
 import http from 'node:http';
 import os from 'node:os';
 import pg from 'pg';
-import { cpuMeter, pct, request, startCrm } from './crm-harness.mjs';
+import { cpuMeter, request, startCrm } from './crm-harness.mjs';
+import { pct } from '../lib/measure.mjs';
 import { figure } from '../lib/figures.mjs';
 
 const TARGET = Number(process.env.BENCH_LOOKUP_CONTACTS ?? 1_000_000);

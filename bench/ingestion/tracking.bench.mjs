@@ -11,10 +11,10 @@ import os from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { connect, createInbox, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
+import { freePort, pct } from '../lib/measure.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
@@ -30,15 +30,6 @@ const TRACK_WARM_SECONDS = Number(process.env.BENCH_TRACK_WARM_SECONDS ?? 5);
 const dbName = `tessera_bench_ing_${Date.now().toString(36)}`;
 const namespace = `benching${randomBytes(3).toString('hex')}`;
 const admin = new pg.Client(Object.assign(new URL(SERVER_URL), { pathname: '/postgres' }).toString());
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const padding = 'x'.repeat(700);
 function event(i) {
@@ -92,7 +83,6 @@ const cpuSince = (start) => {
   return user + system;
 };
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function main() {
   const loadBefore = os.loadavg();

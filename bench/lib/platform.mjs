@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import pg from 'pg';
+import { freePort } from './measure.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const SERVICES = ['crm', 'ingestion', 'segmentation', 'journeys', 'messaging', 'analytics'];
@@ -17,17 +17,7 @@ const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export { pct } from './measure.mjs';
 const databaseUrl = (name) => Object.assign(new URL(SERVER), { pathname: `/${name}` }).toString();
-
-export function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
 export function cpuSeconds(pid) {

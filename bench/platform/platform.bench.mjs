@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { SMTPServer } from 'smtp-server';
 import { figure } from '../lib/figures.mjs';
-import { cpuByPid, cpuSecondsBetween, pct, SERVICES, sleep, startPlatform } from '../lib/platform.mjs';
+import { pct } from '../lib/measure.mjs';
+import { cpuByPid, cpuSecondsBetween, SERVICES, sleep, startPlatform } from '../lib/platform.mjs';
 import { measureRawLimits } from '../lib/raw-limits.mjs';
 
 const SCALES = (process.env.BENCH_PLATFORM_SCALES ?? '1,2,4').split(',').map(Number);

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
-import { freePort } from '../lib/measure.mjs';
+import { freePort, pct } from '../lib/measure.mjs';
 
 const require = createRequire(import.meta.url);
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -42,7 +42,6 @@ const ns = `benchseg${randomBytes(3).toString('hex')}`;
 const url = (db) => Object.assign(new URL(SERVER), { pathname: `/${db}` }).toString();
 const t = () => performance.now();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const procs = [];
 const pids = {};
