@@ -174,10 +174,11 @@ export class ProjectionService {
       case 'tag':
         if (await setTag(client, d.workspaceId, c.contactId, c.tag, c.added)) await reevaluateContacts(client, d.workspaceId, [c.contactId], new Set(['tag']), now);
         return;
-      case 'list':
+      case 'list': {
         const live = c.contactIds.filter((id) => !erased.has(id.toLowerCase()));
         await reevaluateContacts(client, d.workspaceId, await setListMembers(client, d.workspaceId, c.listId, live, c.added), new Set(['list']), now);
         return;
+      }
       case 'object':
         await reevaluateContacts(client, d.workspaceId, await upsertObject(client, { workspaceId: d.workspaceId, ...c }), new Set([`object:${c.objectType}`]), now);
         return;
