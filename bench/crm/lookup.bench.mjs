@@ -53,7 +53,10 @@ try {
     seeded += n;
   }
   const seedSeconds = (performance.now() - seedStart) / 1000;
-  await crm.db.query('ANALYZE crm.contact');
+  // A table of 1M contacts in service has been vacuumed. Straight after a bulk insert, autovacuum
+  // (its insert threshold) and the first reads' hint-bit writes would land in whichever measurement
+  // runs first (the API's) and not in the raw one after it.
+  await crm.db.query('VACUUM (ANALYZE) crm.contact');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const pick = (i) => (i * 7919) % seeded;
   await Promise.all(Array.from({ length: 200 }, (_, i) => request(agent, crm.port, 'GET', `/v1/contacts/lookup?externalId=user-${pick(i)}`))); // warm-up
