@@ -27,7 +27,6 @@ export function request(agent, port, method, path, body, headers = {}) {
   });
 }
 
-
 /** Starts the CRM against a fresh database; returns handles and a stop() that removes everything. */
 export async function startCrm(label) {
   const dbName = `tessera_bench_crm_${label}_${Date.now().toString(36)}`;

@@ -8,7 +8,8 @@ const LATE_ERASURE_HOURS = 26;
 
 /**
  * Hourly, on every replica (every step is idempotent): archive partitions a week ahead, and
- * events of erased people archived after their erasure deleted. Runs once at start so a fresh database can take events at once.
+ * events of erased people archived after their erasure deleted. Runs once at start so a fresh
+ * database can take events at once.
  */
 @Injectable()
 export class MaintenanceService implements OnApplicationBootstrap, OnApplicationShutdown {
