@@ -5,7 +5,8 @@ import type { ServiceKitOptions } from './service-kit.module';
 import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
 
 /**
- * Runs the service's outbox relay (and, with `outboxBatches`, the relay of its batch table) for as long as the app runs. It stops before any
+ * Runs the service's outbox relay (over its `outbox` table and, with `outboxBatches`, its
+ * `outbox_batch` table too) for as long as the app runs. It stops before any
  * onApplicationShutdown hook, so the bus (closed there) is still up while the relay finishes its
  * batch: a batch published but not yet committed would otherwise be rolled back and published
  * again after a restart.
@@ -13,20 +14,17 @@ import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly relay: OutboxRelay;
-  readonly batchRelay?: OutboxRelay;
 
   constructor(@Inject(PG_POOL) pool: Pool, @Inject(EVENT_BUS) bus: JetStreamBus, @Inject(SERVICE_KIT_OPTIONS) options: ServiceKitOptions) {
     const logger = options.logger.child({ component: 'outbox' });
-    this.relay = new OutboxRelay({ pool, schema: options.service, bus, logger });
-    if (options.outboxBatches) this.batchRelay = new OutboxRelay({ pool, schema: options.service, bus, logger, layout: 'batch-rows' });
+    this.relay = new OutboxRelay({ pool, schema: options.service, bus, logger, layouts: options.outboxBatches ? ['event-rows', 'batch-rows'] : ['event-rows'] });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
-    await this.batchRelay?.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all([this.relay.stop(), this.batchRelay?.stop()]);
+    await this.relay.stop();
   }
 }

@@ -30,7 +30,7 @@ export interface ServiceKitOptions {
   unloggedPaths?: string[];
   /**
    * The service also writes whole batches of events to an `outbox_batch` table (the bus's batch
-   * layout, outbox-batch.ts), which a second relay publishes; its `outbox` table is relayed as ever.
+   * layout, outbox-batch.ts); the one relay drains it beside the `outbox` table.
    */
   outboxBatches?: boolean;
 }

@@ -263,7 +263,7 @@ export class ContactStore {
    * whatever its size. Contact rows travel as one JSON document each, not as per-column arrays: one
    * native JSON.stringify instead of escaping every element of a dozen text arrays. The events go
    * out, in the order given, as one `outbox_batch` row (the bus's batch layout, relayed in order by
-   * the batch relay): for hundreds of events, far cheaper for Postgres than a jsonb row each.
+   * the outbox relay): for hundreds of events, far cheaper for Postgres than a jsonb row each.
    */
   async writeBatch(
     c: PoolClient,

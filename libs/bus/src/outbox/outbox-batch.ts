@@ -6,7 +6,7 @@ import type { OutboxRow } from './outbox';
  * its events as text, instead of one `outbox` row per event. For a service that commits thousands
  * of events a second in batches (journeys' timer wake-ups), a row per event (jsonb parsed on insert,
  * printed again by the relay, two index entries, its own delete) was the largest share of
- * Postgres's work; one text row per batch costs a fraction of it. OutboxRelay relays either layout.
+ * Postgres's work; one text row per batch costs a fraction of it. OutboxRelay relays either layout, or both.
  */
 
 /** Fields of an outbox line other than the envelope: ids, subjects and trace context never hold these. */

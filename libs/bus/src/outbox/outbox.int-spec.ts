@@ -155,7 +155,7 @@ describe('OutboxRelay', () => {
 
   it('relays the batch layout: a row per committed batch, its events in order, each once, after a NOTIFY', async () => {
     received.length = 0;
-    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, logger, layout: 'batch-rows', pollMs: 60_000 });
+    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, logger, layouts: ['batch-rows'], pollMs: 60_000 });
     await relay.start();
     try {
       const batches = [0, 1, 2].map((b) => Array.from({ length: 40 }, (_, n) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(5000 + b * 100 + n), { workspaceId: DEFAULT_WORKSPACE_ID })));
@@ -164,6 +164,27 @@ describe('OutboxRelay', () => {
       await until(async () => received.length >= 120 && Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox_batch`)).rows[0].count) === 0);
       expect(received.map((e) => e.id)).toEqual(batches.flat().map((r) => r.id));
       expect(received[0]).toEqual(JSON.parse(JSON.stringify(batches[0]![0]!.envelope)));
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('relays both tables from one loop and one listening connection, woken by their notifications', async () => {
+    received.length = 0;
+    const relay = new OutboxRelay({ pool, schema: SCHEMA, bus, logger, layouts: ['event-rows', 'batch-rows'], pollMs: 60_000 });
+    await relay.start();
+    try {
+      const { rows: listening } = await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`);
+      expect(listening[0].n).toBe(1);
+      const batch = Array.from({ length: 5 }, (_, n) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(7000 + n), { workspaceId: DEFAULT_WORKSPACE_ID }));
+      await pool.query(`INSERT INTO ${SCHEMA}.outbox_batch (events, count) VALUES ($1, $2)`, [outboxBatchText(batch), batch.length]);
+      await until(() => received.length >= 5);
+      const single = outboxRow('crm', CONTACT_CREATED_V1.subject, contact(7100), { workspaceId: DEFAULT_WORKSPACE_ID });
+      await write([single]);
+      // The poll is a minute away: only the notifications can have woken the relay.
+      await until(async () => received.some((e) => e.id === single.id) && (await pending()) === 0);
+      expect(received.map((e) => e.id)).toEqual([...batch.map((r) => r.id), single.id]);
+      expect(Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox_batch`)).rows[0].count)).toBe(0);
     } finally {
       await relay.stop();
     }

@@ -31,6 +31,16 @@ export function outboxData(row: OutboxRow): { id: string; subject: string; envel
   return { id: row.id, subject: row.subject, envelope: row.envelope as unknown as object, headers: row.headers };
 }
 
+export type OutboxLayout = 'event-rows' | 'batch-rows';
+
+/** One table the relay drains, and the channel its inserts NOTIFY on. */
+interface OutboxTable {
+  layout: OutboxLayout;
+  name: string;
+  channel: string;
+  batchSize: number;
+}
+
 export interface OutboxRelayOptions {
   pool: Pool;
   /** The service's Postgres schema, which holds its `outbox` (or `outbox_batch`) table. */
@@ -38,10 +48,11 @@ export interface OutboxRelayOptions {
   bus: Pick<EventBus, 'publishSerialized'>;
   logger: Logger;
   /**
-   * `event-rows` (default): the `outbox` table, a row per event. `batch-rows`: the `outbox_batch`
-   * table, a row per committed batch of events as text (outbox-batch.ts).
+   * The tables relayed, each drained in its own transactions: `event-rows`, the `outbox` table (a
+   * row per event); `batch-rows`, the `outbox_batch` table (a row per committed batch of events as
+   * text, outbox-batch.ts). Default: `event-rows` only.
    */
-  layout?: 'event-rows' | 'batch-rows';
+  layouts?: OutboxLayout[];
   /** Rows taken per relay transaction (default 500 event rows, or 2 batch rows of up to thousands of events each). */
   batchSize?: number;
   /** Poll interval when no notification arrives (a safety net: inserts also NOTIFY). */
@@ -52,27 +63,24 @@ export interface OutboxRelayOptions {
  * Moves committed outbox rows to JetStream. Rows are locked with SKIP LOCKED, so replicas share
  * the work; they are deleted only after JetStream acknowledged them, in the same transaction. A
  * crash after publishing but before commit republishes the rows with the same ids, which
- * JetStream's Nats-Msg-Id window and idempotent consumers absorb.
+ * JetStream's Nats-Msg-Id window and idempotent consumers absorb. One relay serves all of a
+ * service's outbox tables: one loop, and one connection listening on each table's channel.
  */
 export class OutboxRelay {
   private stopped = false;
-  /** Set by a NOTIFY that arrives while a drain runs, so the loop drains again instead of sleeping. */
-  private notified = false;
+  /** Tables whose NOTIFY arrived since their last drain began: drained again instead of sleeping. */
+  private readonly notified = new Set<OutboxTable>();
   private wake?: () => void;
   private listener?: PoolClient;
   private releaseListener?: (error?: Error) => void;
   private running?: Promise<void>;
-  private readonly batchSize: number;
-  private readonly table: string;
-  private readonly channel: string;
-  private readonly batchRows: boolean;
+  private readonly tables: OutboxTable[];
 
   constructor(private readonly options: OutboxRelayOptions) {
-    this.batchRows = options.layout === 'batch-rows';
-    this.batchSize = options.batchSize ?? (this.batchRows ? 2 : 500);
-    const table = this.batchRows ? 'outbox_batch' : 'outbox';
-    this.table = `"${options.schema}"."${table}"`;
-    this.channel = `"${options.schema}_${table}"`;
+    this.tables = (options.layouts ?? ['event-rows']).map((layout) => {
+      const table = layout === 'batch-rows' ? 'outbox_batch' : 'outbox';
+      return { layout, name: `"${options.schema}"."${table}"`, channel: `"${options.schema}_${table}"`, batchSize: options.batchSize ?? (layout === 'batch-rows' ? 2 : 500) };
+    });
   }
 
   async start(): Promise<void> {
@@ -99,12 +107,13 @@ export class OutboxRelay {
       if (!released) this.options.logger.warn({ err: error }, 'outbox listener connection lost; polling until it is back');
       drop(error);
     });
-    listener.on('notification', () => {
-      this.notified = true;
+    listener.on('notification', ({ channel }) => {
+      const table = this.tables.find((t) => t.channel === `"${channel}"`);
+      if (table) this.notified.add(table);
       this.wake?.();
     });
     try {
-      await listener.query(`LISTEN ${this.channel}`);
+      for (const table of this.tables) await listener.query(`LISTEN ${table.channel}`);
     } catch (error) {
       drop(error as Error);
       throw error;
@@ -123,50 +132,65 @@ export class OutboxRelay {
   }
 
   /** Publishes everything pending now; returns how many events were relayed. */
-  async drain(): Promise<number> {
+  drain(): Promise<number> {
+    return this.drainTables(this.tables);
+  }
+
+  private async drainTables(tables: OutboxTable[]): Promise<number> {
     let total = 0;
-    for (;;) {
-      const { rows, events } = await this.relayBatch();
-      total += events;
-      if (rows < this.batchSize) return total;
+    for (const table of tables) {
+      for (;;) {
+        const { rows, events } = await this.relayBatch(table);
+        total += events;
+        if (rows < table.batchSize) break;
+      }
     }
+    return total;
   }
 
   private async loop(): Promise<void> {
     let failures = 0;
+    // Every table at start, after a failure and after a quiet poll interval; after a NOTIFY, only the tables it named.
+    let due: OutboxTable[] = this.tables;
     while (!this.stopped) {
       try {
         if (!this.listener) await this.listen();
-        this.notified = false;
-        await this.drain();
+        for (const table of due) this.notified.delete(table);
+        await this.drainTables(due);
         failures = 0;
       } catch (error) {
         failures++;
         this.options.logger.warn({ err: error, failures }, 'outbox relay failed; retrying');
       }
-      if (this.notified && !failures) continue;
+      due = this.tables;
+      if (this.notified.size && !failures) {
+        due = [...this.notified];
+        continue;
+      }
       // stop() during the drain found no sleep to cut short: do not start one.
       if (this.stopped) break;
       const delay = failures ? Math.min(200 * 2 ** failures, 10_000) : (this.options.pollMs ?? 1000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), delay);
         this.wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         };
       });
+      if (woken && !failures && this.notified.size) due = [...this.notified];
     }
   }
 
   /** One transaction: lock up to batchSize rows, publish their events, delete them once acked. */
-  private async relayBatch(): Promise<{ rows: number; events: number }> {
+  private async relayBatch(table: OutboxTable): Promise<{ rows: number; events: number }> {
     const client = await this.options.pool.connect();
     try {
       await client.query('BEGIN');
-      const taken = this.batchRows ? await this.takeBatchRows(client) : await this.takeEventRows(client);
+      const batchRows = table.layout === 'batch-rows';
+      const taken = batchRows ? await this.takeBatchRows(client, table) : await this.takeEventRows(client, table);
       if (taken.keys.length) {
         await this.options.bus.publishSerialized(taken.events);
-        await client.query(`DELETE FROM ${this.table} WHERE id = ANY($1::${this.batchRows ? 'bigint' : 'uuid'}[])`, [taken.keys]);
+        await client.query(`DELETE FROM ${table.name} WHERE id = ANY($1::${batchRows ? 'bigint' : 'uuid'}[])`, [taken.keys]);
         const now = Date.now();
         for (const { createdAt, count } of taken.created) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
       }
@@ -180,11 +204,11 @@ export class OutboxRelay {
     }
   }
 
-  private async takeEventRows(client: PoolClient): Promise<TakenRows> {
+  private async takeEventRows(client: PoolClient, table: OutboxTable): Promise<TakenRows> {
     // The envelope as text: it is published byte for byte, never parsed into objects and back.
     const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>(
-      `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${this.table} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [this.batchSize],
+      `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${table.name} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [table.batchSize],
     );
     return {
       keys: rows.map((r) => r.id),
@@ -193,10 +217,10 @@ export class OutboxRelay {
     };
   }
 
-  private async takeBatchRows(client: PoolClient): Promise<TakenRows> {
+  private async takeBatchRows(client: PoolClient, table: OutboxTable): Promise<TakenRows> {
     const { rows } = await client.query<{ id: string; events: string; count: number; created_at: Date }>(
-      `SELECT id, events, count, created_at FROM ${this.table} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [this.batchSize],
+      `SELECT id, events, count, created_at FROM ${table.name} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [table.batchSize],
     );
     return { keys: rows.map((r) => r.id), events: rows.flatMap((r) => parseOutboxBatch(r.events)), created: rows.map((r) => ({ createdAt: r.created_at, count: r.count })) };
   }
