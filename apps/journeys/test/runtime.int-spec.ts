@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v4 as uuidv4 } from 'uuid';
+import { UnresolvedEventsRepository } from '../src/runtime/unresolved-events.repository';
 import { contractViolations, publishJourney, startJourneys, startWebhookSink, waitFor, WS, type Harness } from './helpers';
 
 const MSG = 'journeys.message.requested.v1';
@@ -284,6 +285,47 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
       return r.rowCount ? true : undefined;
     }, 5000, 'the marker events');
     expect(await row(contactId)).toBeUndefined();
+  });
+
+  it('starts a journey from a track that arrived before its sender was a known contact', async () => {
+    const id = await publishJourney(h, 'early sign-up', { trigger: { type: 'event', event: 'Signed Up' }, start: 'done', nodes: { done: { type: 'exit', reason: 'welcomed' } } });
+    const [userId, now] = [`early-${uuidv4()}`, new Date().toISOString()];
+    const track = (name: string, messageId: string): Promise<void> =>
+      h.publish('ingestion.event.received.v1', { type: 'track', name, properties: { plan: 'pro' }, messageId, userId, routingKey: userId, timestamp: now, receivedAt: now, sourceId: uuidv4(), context: {} }, messageId);
+    const signedUp = uuidv4();
+    await track('Page Viewed', uuidv4()); // starts no journey: not kept
+    await track('Signed Up', signedUp);
+    await track('Signed Up', signedUp); // a redelivery: kept once
+    const waiting = async (): Promise<string[]> => (await h.query(`SELECT name FROM journeys.unresolved_event WHERE user_id = $1`, [userId])).rows.map((r) => r.name as string);
+    await waitFor(async () => ((await waiting()).length ? true : undefined), 5000, 'the event kept');
+    expect(await waiting()).toEqual(['Signed Up']);
+    expect(h.of('journeys.instance.entered.v1', (d) => d.journeyId === id)).toEqual([]);
+
+    // The CRM's creation of her profile arrives (twice: at least once): one instance, from the kept event.
+    const contactId = uuidv4();
+    await h.publish('crm.contact.created.v1', { contactId, externalId: userId, attributes: {}, createdAt: now });
+    await h.publish('crm.contact.created.v1', { contactId, externalId: userId, attributes: {}, createdAt: now });
+    const entered = await waitFor(() => h.of('journeys.instance.entered.v1', (d) => d.journeyId === id)[0], 5000, 'the journey entered');
+    expect(entered.data.contactId).toBe(contactId);
+    await waitFor(async () => ((await waiting()).length ? undefined : true), 5000, 'the kept event removed');
+    const instances = await h.query(`SELECT state->'trigger' AS trigger FROM journeys.instance WHERE journey_id = $1`, [id]);
+    expect(instances.rows).toEqual([{ trigger: expect.objectContaining({ event: 'Signed Up', plan: 'pro' }) }]);
+  });
+
+  it('forgets unclaimed events after an hour, and those of an erased contact at once', async () => {
+    const [stale, erasedUser, contactId] = [`stale-${uuidv4()}`, `gone-${uuidv4()}`, uuidv4()];
+    await h.query(`INSERT INTO journeys.unresolved_event (workspace_id, user_id, event_id, name, properties, at, received_at) VALUES ($1, $2, $3, 'Signed Up', '{}', now()::text, now() - interval '61 minutes')`, [WS, stale, uuidv4()]);
+    const repo = h.journeys.app.get(UnresolvedEventsRepository);
+    expect(await repo.pending(WS, [stale])).toEqual([]);
+    expect(await repo.expire()).toBeGreaterThanOrEqual(1);
+    expect((await h.query(`SELECT 1 FROM journeys.unresolved_event WHERE user_id = $1`, [stale])).rowCount).toBe(0);
+
+    // An event kept for her external id (parkUnknown's race: kept just as her contact arrived) goes with her erasure.
+    await h.publish('crm.contact.created.v1', { contactId, externalId: erasedUser, attributes: {}, createdAt: new Date().toISOString() });
+    await waitFor(async () => (await h.query(`SELECT 1 FROM journeys.contact WHERE contact_id = $1`, [contactId])).rowCount, 5000, 'the contact');
+    await h.query(`INSERT INTO journeys.unresolved_event (workspace_id, user_id, event_id, name, properties, at) VALUES ($1, $2, $3, 'Signed Up', '{"email":"x@example.com"}', now()::text)`, [WS, erasedUser, uuidv4()]);
+    await h.publish('crm.contact.erased.v1', { contactId, erasedAt: new Date().toISOString() });
+    await waitFor(async () => ((await h.query(`SELECT 1 FROM journeys.unresolved_event WHERE user_id = $1`, [erasedUser])).rowCount ? undefined : true), 5000, 'the erasure');
   });
 
   it('publishes only envelopes that satisfy their contracts', () => {

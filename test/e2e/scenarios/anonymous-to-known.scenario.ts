@@ -1,6 +1,7 @@
 // Scenario 3: a visitor browses anonymously (the browser's analytics.js posts text/plain to the
 // short paths), then signs up (identify with her anonymousId). The CRM makes her known; the views
-// she made before signing up count toward "engaged shoppers", and she enters the welcome journey.
+// she made before signing up count toward "engaged shoppers", and she enters the welcome journey;
+// her "Signed Up" event, sent with the identify, starts the journey it triggers.
 import { expect, it } from 'vitest';
 import type { Platform } from '../support/platform';
 import { createSegment, journeyInstances, profile, publishJourney, publishTemplate } from './steps';
@@ -31,6 +32,7 @@ export function anonymousToKnownScenario(platform: () => Platform): void {
       start: 'welcome',
       nodes: { welcome: { type: 'send', channel: 'email', templateId: template } },
     });
+    const signUpId = await publishJourney(p, 'sign-up thanks', { trigger: { type: 'event', event: 'Signed Up' }, start: 'done', nodes: { done: { type: 'exit', reason: 'thanked' } } });
 
     const anonymousId = `0f7c2a1e-${Date.now().toString(16)}`;
     await browser(p, '/v1/p', { type: 'page', anonymousId, name: 'Teapots', properties: { path: '/teapots' } });
@@ -41,6 +43,8 @@ export function anonymousToKnownScenario(platform: () => Platform): void {
 
     // She signs up: the site identifies her with the same anonymousId.
     await browser(p, '/v1/i', { type: 'identify', anonymousId, userId: 'cust-3001', traits: { email: 'ines@example.com', firstName: 'Ines' } });
+    // At once, as sites do: her sign-up event reaches journeys before the CRM's news of her profile.
+    await browser(p, '/v1/t', { type: 'track', anonymousId, userId: 'cust-3001', event: 'Signed Up', properties: { plan: 'free' } });
     const ines = await profile(p, { externalId: 'cust-3001' });
     expect(ines).toMatchObject({ email: 'ines@example.com', attributes: { firstName: 'Ines' } });
     expect((await profile(p, { anonymousId }, 'her anonymous id')).id).toBe(ines.id);
@@ -54,6 +58,8 @@ export function anonymousToKnownScenario(platform: () => Platform): void {
     // ...and enters the welcome journey, which greets her by email.
     const instance = await p.eventually(async () => (await journeyInstances(p, ines.id)).find((i) => i.journeyId === journeyId), 'Ines in the welcome journey');
     expect(instance).toBeDefined();
+    // The sign-up event waited in journeys for her contact, then started its journey.
+    await p.eventually(async () => (await journeyInstances(p, ines.id)).find((i) => i.journeyId === signUpId), 'Ines in the sign-up journey');
     const mail = await p.eventually(() => p.smtp.received.find((m) => m.to === 'ines@example.com'), 'the welcome email');
     expect(mail.mail.subject).toBe('Welcome, Ines');
   });

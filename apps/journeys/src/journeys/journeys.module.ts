@@ -10,6 +10,7 @@ import { ProjectionsRepository } from '../runtime/projections.repository';
 import { RuntimePool } from '../runtime/runtime-pool';
 import { TimerPoller } from '../runtime/timer-poller.service';
 import { TriggersService } from '../runtime/triggers.service';
+import { UnresolvedEventsRepository } from '../runtime/unresolved-events.repository';
 import { WebhookCaller } from '../runtime/webhook-caller.service';
 import { JourneysController } from './journeys.controller';
 import { JourneysRepository } from './journeys.repository';
@@ -17,7 +18,7 @@ import { JourneysService } from './journeys.service';
 
 @Module({
   controllers: [JourneysController, CampaignsController],
-  providers: [RuntimePool, JourneysRepository, JourneysService, InstanceStoreRepository, ProjectionsRepository, JourneyCatalog, JourneyRunner, TimerPoller, WebhookCaller, TriggersService, JourneyEventsHandlers, CampaignsRepository, CampaignsService],
+  providers: [RuntimePool, JourneysRepository, JourneysService, InstanceStoreRepository, ProjectionsRepository, JourneyCatalog, JourneyRunner, TimerPoller, WebhookCaller, TriggersService, UnresolvedEventsRepository, JourneyEventsHandlers, CampaignsRepository, CampaignsService],
   exports: [TimerPoller, WebhookCaller, JourneyRunner],
 })
 export class JourneysFeatureModule {}

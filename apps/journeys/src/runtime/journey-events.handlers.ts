@@ -5,6 +5,7 @@ import { JourneysRepository } from '../journeys/journeys.repository';
 import { JourneyCatalog } from './journey-catalog.service';
 import { ProjectionsRepository, type ContactChange } from './projections.repository';
 import { TriggersService, type IncomingEvent } from './triggers.service';
+import { UnresolvedEventsRepository, type UnresolvedEvent } from './unresolved-events.repository';
 
 function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
@@ -26,6 +27,7 @@ export class JourneyEventsHandlers {
     private readonly projections: ProjectionsRepository,
     private readonly journeys: JourneysRepository,
     private readonly catalog: JourneyCatalog,
+    private readonly unresolved: UnresolvedEventsRepository,
   ) {}
 
   @OnEvents(EVENT_RECEIVED_V1.subject, { maxSize: 500, maxWaitMs: 30 })
@@ -34,13 +36,46 @@ export class JourneyEventsHandlers {
       const userIds = [...new Set(list.map((e) => e.data.userId).filter((u): u is string => !!u))];
       const contacts = await this.projections.resolveContacts(workspaceId, userIds);
       const incoming: IncomingEvent[] = [];
+      const unknown: UnresolvedEvent[] = [];
       for (const e of list) {
-        const contactId = e.data.userId ? contacts.get(e.data.userId) : undefined;
-        if (!contactId) continue; // anonymous or unknown sender: nobody to journey with yet
-        incoming.push({ id: e.envelope.id, contactId, name: e.data.name ?? e.data.type, properties: e.data.properties, at: e.data.timestamp });
+        if (!e.data.userId) continue; // anonymous: nobody to journey with
+        const event = { id: e.envelope.id, name: e.data.name ?? e.data.type, properties: e.data.properties, at: e.data.timestamp };
+        const contactId = contacts.get(e.data.userId);
+        if (contactId) incoming.push({ ...event, contactId });
+        else unknown.push({ ...event, userId: e.data.userId });
       }
       await this.triggers.onEvents(workspaceId, incoming);
+      await this.parkUnknown(workspaceId, unknown);
     }
+  }
+
+  /**
+   * Keeps the events of senders not known yet that would start a journey (an unknown sender has no
+   * instance for any other event to reach), then looks for their contacts once more: a created event
+   * handled between the first lookup and the insert found nothing to replay, but its contact is
+   * visible now. Whichever side writes second sees the other's write; if both replay, the entries'
+   * trigger ids (the event ids) make the second one a no-op.
+   */
+  private async parkUnknown(workspaceId: string, unknown: UnresolvedEvent[]): Promise<void> {
+    if (!unknown.length) return;
+    const starting = new Set((await this.catalog.activeJourneys(workspaceId)).flatMap((j) => (j.definition.trigger.type === 'event' ? [j.definition.trigger.event] : [])));
+    const kept = unknown.filter((e) => starting.has(e.name));
+    if (!kept.length) return;
+    await this.unresolved.park(workspaceId, kept);
+    await this.replayUnresolved(workspaceId, kept.map((e) => e.userId));
+  }
+
+  /** Hands the waiting events of senders now known to the triggers, then forgets them. */
+  private async replayUnresolved(workspaceId: string, userIds: string[]): Promise<void> {
+    const waiting = await this.unresolved.pending(workspaceId, [...new Set(userIds)]);
+    if (!waiting.length) return;
+    const contacts = await this.projections.resolveContacts(workspaceId, [...new Set(waiting.map((e) => e.userId))]);
+    const known = waiting.filter((e) => contacts.has(e.userId));
+    await this.triggers.onEvents(
+      workspaceId,
+      known.map(({ userId, ...event }) => ({ ...event, contactId: contacts.get(userId)! })),
+    );
+    await this.unresolved.remove(workspaceId, known);
   }
 
   @OnEvents(CONTACT_CREATED_V1.subject, { maxSize: 500 })
@@ -50,7 +85,7 @@ export class JourneyEventsHandlers {
         const tz = e.data.attributes.timezone;
         return { contactId: e.data.contactId, externalId: e.data.externalId ?? null, ...(typeof tz === 'string' ? { timezone: tz } : {}), attributes: e.data.attributes, unset: [], fill: true };
       });
-      for (const c of await this.projections.applyContacts(workspaceId, changes)) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+      await this.applyContacts(workspaceId, changes);
     }
   }
 
@@ -62,8 +97,15 @@ export class JourneyEventsHandlers {
         const tz = 'timezone' in fields ? fields.timezone : typeof attributes.timezone === 'string' ? attributes.timezone : undefined;
         return { contactId, ...('externalId' in fields ? { externalId: (fields.externalId as string | null) ?? null } : {}), ...(tz !== undefined ? { timezone: (tz as string | null) ?? null } : {}), attributes, unset };
       });
-      for (const c of await this.projections.applyContacts(workspaceId, changes)) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+      await this.applyContacts(workspaceId, changes);
     }
+  }
+
+  /** Updates the projection, then reschedules date triggers and replays the events that waited for these external ids. */
+  private async applyContacts(workspaceId: string, changes: ContactChange[]): Promise<void> {
+    const applied = await this.projections.applyContacts(workspaceId, changes);
+    for (const c of applied) await this.triggers.onContactChanged(workspaceId, c.contactId, c.attributes, c.timezone);
+    await this.replayUnresolved(workspaceId, applied.flatMap((c) => (c.externalId ? [c.externalId] : [])));
   }
 
   @OnEvent(CONTACT_ERASED_V1.subject)
