@@ -310,6 +310,8 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
     await waitFor(async () => ((await waiting()).length ? undefined : true), 5000, 'the kept event removed');
     const instances = await h.query(`SELECT state->'trigger' AS trigger FROM journeys.instance WHERE journey_id = $1`, [id]);
     expect(instances.rows).toEqual([{ trigger: expect.objectContaining({ event: 'Signed Up', plan: 'pro' }) }]);
+    const metrics = await (await fetch(`${h.journeys.url}/metrics`)).text();
+    for (const outcome of ['kept', 'replayed']) expect(Number(metrics.match(new RegExp(`journeys_unresolved_events_total\\{outcome="${outcome}"\\} (\\d+)`))?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('forgets unclaimed events after an hour, and those of an erased contact at once', async () => {

@@ -1,5 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { Counter } from 'prom-client';
+import { metricsRegistry } from '@tessera/observability';
 import { RuntimePool } from './runtime-pool';
 import { prepared } from './prepared';
 
@@ -15,6 +17,13 @@ export interface UnresolvedEvent {
 /** How long an event waits for its contact; after that it starts nothing. */
 export const UNRESOLVED_EVENT_TTL_MS = 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 5 * 60 * 1000;
+
+const unresolvedEvents = new Counter({
+  name: 'journeys_unresolved_events_total',
+  help: 'Tracked events from senders not known yet: kept, replayed once their contact arrived, or expired unclaimed',
+  labelNames: ['outcome'],
+  registers: [metricsRegistry],
+});
 
 const PENDING = prepared(
   'unresolved_pending',
@@ -51,13 +60,14 @@ export class UnresolvedEventsRepository implements OnApplicationBootstrap, OnApp
   /** Keeps the events; a redelivered one is kept once. */
   async park(workspaceId: string, events: UnresolvedEvent[]): Promise<void> {
     if (!events.length) return;
-    await this.pool.query(
+    const { rowCount } = await this.pool.query(
       `INSERT INTO unresolved_event (workspace_id, user_id, event_id, name, properties, at)
        SELECT $1, e.user_id, e.event_id, e.name, e.properties, e.at
          FROM jsonb_to_recordset($2::jsonb) AS e(user_id text, event_id text, name text, properties jsonb, at text)
        ON CONFLICT DO NOTHING`,
       [workspaceId, JSON.stringify(events.map((e) => ({ user_id: e.userId, event_id: e.id, name: e.name, properties: e.properties, at: e.at })))],
     );
+    unresolvedEvents.inc({ outcome: 'kept' }, rowCount ?? 0);
   }
 
   /** The events still waiting for any of these senders, oldest first. */
@@ -69,20 +79,22 @@ export class UnresolvedEventsRepository implements OnApplicationBootstrap, OnApp
     return rows.map((r) => ({ userId: r.user_id, id: r.event_id, name: r.name, properties: r.properties, at: r.at }));
   }
 
-  /** Forgets events once they have been handled. */
+  /** Forgets events once they have been handled (replayed). */
   async remove(workspaceId: string, events: UnresolvedEvent[]): Promise<void> {
     if (!events.length) return;
-    await this.pool.query(`DELETE FROM unresolved_event WHERE workspace_id = $1 AND (user_id, event_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`, [
+    const { rowCount } = await this.pool.query(`DELETE FROM unresolved_event WHERE workspace_id = $1 AND (user_id, event_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))`, [
       workspaceId,
       events.map((e) => e.userId),
       events.map((e) => e.id),
     ]);
+    unresolvedEvents.inc({ outcome: 'replayed' }, rowCount ?? 0);
   }
 
   /** Deletes what waited too long: an event nobody claimed within the hour is not kept (it holds personal data). */
   async expire(): Promise<number> {
     const { rowCount } = await this.pool.query(`DELETE FROM unresolved_event WHERE received_at < now() - make_interval(secs => $1)`, [UNRESOLVED_EVENT_TTL_MS / 1000]);
     if (rowCount) this.log.log(`${rowCount} tracked events expired without a known contact`);
+    unresolvedEvents.inc({ outcome: 'expired' }, rowCount ?? 0);
     return rowCount ?? 0;
   }
 }
