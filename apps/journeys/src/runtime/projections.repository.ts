@@ -85,7 +85,8 @@ export class ProjectionsRepository {
       await lockKeys(client, 'contact', [contactId.toLowerCase()]);
       const args = [workspaceId, contactId];
       await client.query(`INSERT INTO erased_contact (contact_id, workspace_id) VALUES ($2, $1) ON CONFLICT DO NOTHING`, args);
-      // Events from the contact's external id that arrived after the projection lost it (unresolved-events.repository.ts).
+      // Events kept for the contact's external id (one kept just as the contact arrived: see parkUnknown) go with it.
+      // One arriving after the erasure finds nobody again and expires within the hour (unresolved-events.repository.ts).
       await client.query(`DELETE FROM unresolved_event WHERE workspace_id = $1 AND user_id = (SELECT external_id FROM contact WHERE workspace_id = $1 AND contact_id = $2)`, args);
       await client.query(`DELETE FROM contact WHERE workspace_id = $1 AND contact_id = $2`, args);
       await client.query(`DELETE FROM segment_member WHERE workspace_id = $1 AND contact_id = $2`, args);
