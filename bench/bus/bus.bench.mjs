@@ -3,8 +3,9 @@
 //   publish, direct: JetStreamBus.publishEnvelopes of prepared ~1 KB identify envelopes in batches
 //                    of 500 (what batch publishers do), and bus.publish one awaited at a time
 //                    (envelope built, validated and trace context injected per call).
-//   publish, outbox: OutboxRelay.drain over `outbox_batch` rows of 500 events (the CRM identify
-//                    path) and over `outbox` rows (one per event), in a Postgres schema of its own;
+//   publish, outbox: OutboxRelay.drain over `outbox_batch` rows of 500 events, OutboxRelay.handOff
+//                    of such rows by their writer (the CRM identify and journeys paths), and
+//                    OutboxRelay.drain over `outbox` rows (one per event), in a Postgres schema of its own;
 //                    the CPU of the relay's Postgres backend is printed beside the process's.
 //   raw publish:     nc.publish with a reply inbox, 256 acks in flight, prebuilt body and headers.
 //   consume:         bus.consume single (as @OnEvent, concurrency 16) and batched (as @OnEvents,
@@ -247,7 +248,7 @@ try {
     if (ONLY.includes('o')) {
       schema = ns;
       await db.query(`CREATE SCHEMA "${schema}"`);
-      await db.query(`CREATE TABLE "${schema}".outbox_batch (id BIGSERIAL PRIMARY KEY, events TEXT NOT NULL, count INTEGER NOT NULL, created_at TIMESTAMPTZ(6) NOT NULL DEFAULT now())`);
+      await db.query(`CREATE TABLE "${schema}".outbox_batch (id BIGSERIAL PRIMARY KEY, events TEXT NOT NULL, count INTEGER NOT NULL, created_at TIMESTAMPTZ(6) NOT NULL DEFAULT now(), direct BOOLEAN NOT NULL DEFAULT false)`);
       await db.query(`ALTER TABLE "${schema}".outbox_batch ALTER COLUMN events SET STORAGE EXTERNAL`);
       await db.query(`CREATE TABLE "${schema}".outbox (id UUID PRIMARY KEY, subject TEXT NOT NULL, envelope JSONB NOT NULL, headers JSONB NOT NULL DEFAULT '{}', created_at TIMESTAMPTZ(6) NOT NULL DEFAULT now())`);
       await db.query(`CREATE INDEX ON "${schema}".outbox (created_at)`);
@@ -268,6 +269,23 @@ try {
         return drained(relayOf('batch-rows'), n);
       }, { extraCpu: () => cpuOf(backend) });
       fig('publish via outbox relay, outbox_batch (500/row)', relayBatch, rawRef);
+      // The same rows written `direct` and handed off by their writer, who holds their text already.
+      const handOff = await measure('OutboxRelay.handOff, the same rows, direct', async (n) => {
+        const all = rows(n);
+        const batches = [];
+        for (let i = 0; i < n; i += 500) {
+          const text = bus.outboxBatchText(all.slice(i, i + 500).map((r) => ({ ...r, headers: { traceparent: TRACEPARENT } })));
+          const { rows: inserted } = await db.query(`INSERT INTO "${schema}".outbox_batch (events, count, direct) VALUES ($1, $2, true) RETURNING id::text AS id`, [text, Math.min(500, n - i)]);
+          batches.push({ key: inserted[0].id, text });
+        }
+        const relay = relayOf('batch-rows');
+        return async () => {
+          for (const b of batches) await relay.handOff([{ key: b.key, events: bus.parseOutboxBatch(b.text) }]);
+          const left = (await db.query(`SELECT count(*)::int AS n FROM "${schema}".outbox_batch`)).rows[0].n;
+          if (left) throw new Error(`${left} rows were not handed off`);
+        };
+      }, { extraCpu: () => cpuOf(backend) });
+      fig('publish via hand-off, outbox_batch (500/row)', handOff, rawRef);
       const relayRows = await measure('OutboxRelay, outbox rows (one per event)', async (n) => {
         const all = rows(n);
         for (let i = 0; i < n; i += 1000) {

@@ -5,8 +5,8 @@ import { createLogger } from '@tessera/observability';
 import { createTestDatabase, testBusNamespace, TEST_NATS_URL, type TestDatabase } from '@tessera/testing';
 import type { SerializedEvent } from '../bus.port';
 import { JetStreamBus } from '../jetstream/jetstream-bus';
-import { OutboxRelay, outboxRow } from './outbox';
-import { outboxBatchText } from './outbox-batch';
+import { DIRECT_GRACE_MS, OutboxRelay, outboxRow } from './outbox';
+import { outboxBatchText, parseOutboxBatch } from './outbox-batch';
 
 const logger = createLogger({ service: 'outbox-test', level: 'silent' });
 const SCHEMA = 'outbox_test';
@@ -17,9 +17,9 @@ const DDL = `
   CREATE TABLE ${SCHEMA}.outbox (id uuid PRIMARY KEY, subject text NOT NULL, envelope jsonb NOT NULL, headers jsonb NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now());
   CREATE FUNCTION ${SCHEMA}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${SCHEMA}_outbox', ''); RETURN NULL; END; $$;
   CREATE TRIGGER outbox_notify AFTER INSERT ON ${SCHEMA}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.outbox_notify();
-  CREATE TABLE ${SCHEMA}.outbox_batch (id bigserial PRIMARY KEY, events text NOT NULL, count int NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE ${SCHEMA}.outbox_batch (id bigserial PRIMARY KEY, events text NOT NULL, count int NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), direct boolean NOT NULL DEFAULT false);
   CREATE FUNCTION ${SCHEMA}.outbox_batch_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('${SCHEMA}_outbox_batch', ''); RETURN NULL; END; $$;
-  CREATE TRIGGER outbox_batch_notify AFTER INSERT ON ${SCHEMA}.outbox_batch FOR EACH ROW EXECUTE FUNCTION ${SCHEMA}.outbox_batch_notify();`;
+  CREATE TRIGGER outbox_batch_notify AFTER INSERT ON ${SCHEMA}.outbox_batch FOR EACH ROW WHEN (NOT NEW.direct) EXECUTE FUNCTION ${SCHEMA}.outbox_batch_notify();`;
 
 const contact = (n: number): { contactId: string; attributes: Record<string, unknown>; createdAt: string } => ({
   contactId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -188,5 +188,82 @@ describe('OutboxRelay', () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  describe('hand-off of direct batch rows by their writer', () => {
+    const newRelay = (publish = bus.publishSerialized.bind(bus)): OutboxRelay =>
+      new OutboxRelay({ pool, schema: SCHEMA, bus: { publishSerialized: publish }, logger, layouts: ['batch-rows'], pollMs: 100 });
+    const batchRows = async (): Promise<number> => Number((await pool.query(`SELECT count(*) FROM ${SCHEMA}.outbox_batch`)).rows[0].count);
+    /** A committed `direct` row of `n` events, as a writer leaves it for handOff; `ageSeconds` back-dates it. */
+    const writeDirect = async (first: number, n: number, ageSeconds = 0): Promise<{ key: string; events: SerializedEvent[]; ids: string[] }> => {
+      const rows = Array.from({ length: n }, (_, i) => outboxRow('crm', CONTACT_CREATED_V1.subject, contact(first + i), { workspaceId: DEFAULT_WORKSPACE_ID }));
+      const text = outboxBatchText(rows);
+      const { rows: inserted } = await pool.query(`INSERT INTO ${SCHEMA}.outbox_batch (events, count, direct, created_at) VALUES ($1, $2, true, now() - make_interval(secs => $3)) RETURNING id`, [text, n, ageSeconds]);
+      return { key: String(inserted[0].id), events: parseOutboxBatch(text), ids: rows.map((r) => r.id) };
+    };
+
+    it('publishes a committed row once, from the writer, while the relay leaves it alone', async () => {
+      received.length = 0;
+      const published: string[] = [];
+      const relay = newRelay(async (events) => {
+        published.push(...events.map((e) => e.id));
+        await bus.publishSerialized(events);
+      });
+      await relay.start();
+      try {
+        const batch = await writeDirect(8000, 20);
+        // Several polls pass: a row inside its grace is its writer's.
+        await new Promise((r) => setTimeout(r, 400));
+        expect(published).toEqual([]);
+        expect(await batchRows()).toBe(1);
+        await relay.handOff([batch]);
+        await until(() => received.length >= 20);
+        expect(received.map((e) => e.id)).toEqual(batch.ids);
+        expect(await batchRows()).toBe(0);
+        // Handing the same row off again (a retried writer) publishes nothing more.
+        await relay.handOff([batch]);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(received).toHaveLength(20);
+        expect(published).toEqual(batch.ids);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('leaves a row the relay holds to the relay, and never throws when the bus refuses', async () => {
+      received.length = 0;
+      const relay = newRelay(async () => {
+        throw new Error('nats: timeout');
+      });
+      const batch = await writeDirect(8100, 5);
+      await relay.handOff([batch]); // the bus refuses: logged, the row stays
+      expect(await batchRows()).toBe(1);
+      const holder = await pool.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT id FROM ${SCHEMA}.outbox_batch WHERE id = $1 FOR UPDATE`, [batch.key]);
+        const working = newRelay();
+        await working.handOff([batch]); // locked by "the relay": skipped, not waited for
+        expect(await batchRows()).toBe(1);
+      } finally {
+        await holder.query('ROLLBACK');
+        holder.release();
+      }
+      expect(received).toEqual([]);
+      await pool.query(`DELETE FROM ${SCHEMA}.outbox_batch`);
+    });
+
+    it('publishes a direct row its writer never handed off (a crash) once the grace has passed', async () => {
+      received.length = 0;
+      const relay = newRelay();
+      await relay.start();
+      try {
+        const batch = await writeDirect(8200, 3, DIRECT_GRACE_MS / 1000 + 1);
+        await until(async () => received.length >= 3 && (await batchRows()) === 0);
+        expect(received.map((e) => e.id)).toEqual(batch.ids);
+      } finally {
+        await relay.stop();
+      }
+    });
   });
 });

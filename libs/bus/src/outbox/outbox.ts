@@ -33,6 +33,21 @@ export function outboxData(row: OutboxRow): { id: string; subject: string; envel
 
 export type OutboxLayout = 'event-rows' | 'batch-rows';
 
+/** An `outbox_batch` row its writer inserted with `direct` set and hands to OutboxRelay.handOff once committed. */
+export interface CommittedBatch {
+  /** The row's id. */
+  key: string;
+  /** Its events, in order: what the relay would publish for it. */
+  events: SerializedEvent[];
+}
+
+/**
+ * How long the relay leaves a `direct` batch row to the writer that hands it off. A row still
+ * there after that belongs to a writer that crashed or could not reach the bus, and the relay
+ * publishes it like any other.
+ */
+export const DIRECT_GRACE_MS = 5000;
+
 /** One table the relay drains, and the channel its inserts NOTIFY on. */
 interface OutboxTable {
   layout: OutboxLayout;
@@ -131,6 +146,40 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Publishes batch rows their writer has just committed (with `direct` set, so no NOTIFY woke the
+   * relay for them). The writer holds the events already: nothing is read back, and no wake-up or
+   * queue behind other writers' batches stands between its commit and the bus. Each row is locked
+   * (SKIP LOCKED) and deleted in one transaction with the acknowledgement of its events, so a row
+   * the relay took after its grace is skipped here, never published by both. Never throws: on a
+   * failure the rows stay, and the relay publishes them once DIRECT_GRACE_MS has passed.
+   */
+  async handOff(batches: CommittedBatch[]): Promise<void> {
+    if (!batches.length) return;
+    const table = this.tables.find((t) => t.layout === 'batch-rows');
+    if (!table) throw new Error('OutboxRelay.handOff needs the batch-rows layout');
+    let client: PoolClient | undefined;
+    try {
+      client = await this.options.pool.connect();
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ id: string; created_at: Date; count: number }>(
+        `DELETE FROM ${table.name} WHERE id IN (SELECT id FROM ${table.name} WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED) RETURNING id, created_at, count`,
+        [batches.map((b) => b.key)],
+      );
+      const mine = new Set(rows.map((r) => String(r.id)));
+      const events = batches.filter((b) => mine.has(b.key)).flatMap((b) => b.events);
+      if (events.length) await this.options.bus.publishSerialized(events);
+      await client.query('COMMIT');
+      const now = Date.now();
+      for (const { created_at: createdAt, count } of rows) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
+    } catch (error) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      this.options.logger.warn({ err: error, rows: batches.length }, 'outbox hand-off failed; the relay publishes these rows after their grace');
+    } finally {
+      client?.release();
+    }
+  }
+
   /** Publishes everything pending now; returns how many events were relayed. */
   drain(): Promise<number> {
     return this.drainTables(this.tables);
@@ -219,8 +268,8 @@ export class OutboxRelay {
 
   private async takeBatchRows(client: PoolClient, table: OutboxTable): Promise<TakenRows> {
     const { rows } = await client.query<{ id: string; events: string; count: number; created_at: Date }>(
-      `SELECT id, events, count, created_at FROM ${table.name} ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [table.batchSize],
+      `SELECT id, events, count, created_at FROM ${table.name} WHERE NOT direct OR created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [table.batchSize, DIRECT_GRACE_MS / 1000],
     );
     return { keys: rows.map((r) => r.id), events: rows.flatMap((r) => parseOutboxBatch(r.events)), created: rows.map((r) => ({ createdAt: r.created_at, count: r.count })) };
   }
