@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { outboxBatchText, type OutboxRow } from '@tessera/bus';
-import { PG_POOL } from '@tessera/service-kit';
+import { OutboxRelayService, PG_POOL } from '@tessera/service-kit';
 import { createdData, createdEvent, sameKindEvent } from './contact-events';
 
 export type Db = Pool | PoolClient;
@@ -92,10 +92,20 @@ export function lookupStatement(kind: LookupKind, workspaceId: string, value: st
  */
 @Injectable()
 export class ContactStore {
-  constructor(@Inject(PG_POOL) readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) readonly pool: Pool,
+    private readonly relay: OutboxRelayService,
+  ) {}
 
-  /** Runs `fn` in a transaction; retries on deadlock/serialization failure; unique violations become 409. */
-  async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction; retries on deadlock/serialization failure; unique violations become
+   * 409. The outbox_batch rows it writes are published straight after commit (handingOffAfter).
+   */
+  tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.relay.handingOffAfter((body) => this.retried(body), fn);
+  }
+
+  private async retried<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       try {
@@ -262,8 +272,9 @@ export class ContactStore {
    * statement (data-modifying CTEs touch disjoint rows), so a batch costs one round trip to write
    * whatever its size. Contact rows travel as one JSON document each, not as per-column arrays: one
    * native JSON.stringify instead of escaping every element of a dozen text arrays. The events go
-   * out, in the order given, as one `outbox_batch` row (the bus's batch layout, relayed in order by
-   * the outbox relay): for hundreds of events, far cheaper for Postgres than a jsonb row each.
+   * out, in the order given, as one `outbox_batch` row (the bus's batch layout; inside tx() handed
+   * off after commit, else relayed by the outbox relay): for hundreds of events, far cheaper for
+   * Postgres than a jsonb row each.
    */
   async writeBatch(
     c: PoolClient,
@@ -271,7 +282,10 @@ export class ContactStore {
   ): Promise<void> {
     if (!b.inserts.length && !b.updates.length && !b.identities.length && !b.events.length) return;
     const i = b.identities;
-    await c.query(
+    const events = b.events.length ? outboxBatchText(b.events) : '';
+    // Inside tx(), the row is handed off after commit; elsewhere the relay is woken for it.
+    const direct = this.relay.handsOff(c);
+    const { rows } = await c.query<{ outbox_id: string | null }>(
       `WITH ins AS (
          INSERT INTO contact (id, workspace_id, external_id, email, phone, timezone, locale, attributes, attr_updated_at, version, created_at, updated_at)
          SELECT id, "workspaceId", "externalId", email, phone, timezone, locale, attributes, "attrTs", version, "createdAt", "updatedAt" FROM jsonb_to_recordset($1::jsonb) AS ${CONTACT_RECORD}
@@ -284,8 +298,10 @@ export class ContactStore {
          INSERT INTO contact_identity (workspace_id, kind, value, contact_id)
          SELECT DISTINCT ON (w, k, v) w, k, v, id FROM unnest($3::uuid[], $4::text[], $5::text[], $6::uuid[]) WITH ORDINALITY AS t(w, k, v, id, n) ORDER BY w, k, v, n DESC
          ON CONFLICT (workspace_id, kind, value) DO UPDATE SET contact_id = EXCLUDED.contact_id
+       ), outbox_rows AS (
+         INSERT INTO outbox_batch (events, count, direct) SELECT $7, $8, $9 WHERE $8 > 0 RETURNING id
        )
-       INSERT INTO outbox_batch (events, count) SELECT $7, $8 WHERE $8 > 0`,
+       SELECT (SELECT id::text FROM outbox_rows) AS outbox_id`,
       [
         JSON.stringify(b.inserts),
         JSON.stringify(b.updates),
@@ -293,10 +309,13 @@ export class ContactStore {
         i.map((r) => r.kind),
         i.map((r) => r.value),
         i.map((r) => r.contactId),
-        b.events.length ? outboxBatchText(b.events) : '',
+        events,
         b.events.length,
+        direct,
       ],
     );
+    const key = rows[0]?.outbox_id;
+    if (direct && key) this.relay.writtenDirect(c, key, events);
   }
 
   /**

@@ -3,6 +3,7 @@ import { RuntimePool } from './runtime-pool';
 import type { Pool, PoolClient } from 'pg';
 import { outboxBatchText, type OutboxRow } from '@tessera/bus';
 import { withTransaction } from '@tessera/db';
+import { OutboxRelayService } from '@tessera/service-kit';
 import type { ContactView, InstanceState } from '../engine/engine.types';
 import { prepared } from './prepared';
 
@@ -159,8 +160,8 @@ const WRITE_BATCH = prepared(
        -- All of the batch's events in one row, as text (see outboxBatchText in @tessera/bus). Deterministic ids: a step
        -- replayed after a crash produces the same ids, absorbed by JetStream's de-duplication.
        outbox_rows AS (
-         INSERT INTO outbox_batch (events, count) SELECT $2::text, $3::int WHERE $3::int > 0)
-       SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated`,
+         INSERT INTO outbox_batch (events, count, direct) SELECT $2::text, $3::int, $4::bool WHERE $3::int > 0 RETURNING id)
+       SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT count(*) FROM upd)::int AS updated, (SELECT id::text FROM outbox_rows) AS outbox_id`,
 );
 const LOAD_CONTACTS = prepared(
   'load_contacts',
@@ -184,14 +185,17 @@ const NEXT_DUE_AT = prepared('next_due_at', `SELECT due_at FROM timer ORDER BY d
 export class InstanceStoreRepository {
   private readonly pool: Pool;
 
-  constructor(runtime: RuntimePool) {
+  constructor(
+    runtime: RuntimePool,
+    private readonly outbox: OutboxRelayService,
+  ) {
     this.pool = runtime.pool;
   }
 
+  /** One transaction whose events are published straight after its commit (OutboxRelayService.handingOffAfter). */
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    return withTransaction(this.pool, work);
+    return this.outbox.handingOffAfter((body) => withTransaction(this.pool, body), work);
   }
-
 
   /**
    * Reads active instances without locking them: writeBatch updates each only if its seq is still
@@ -237,8 +241,13 @@ export class InstanceStoreRepository {
       h: b.steps.map((s) => ({ i: s.instanceId, j: s.journeyId, n: s.nodeId, o: s.outcome, reason: s.reason, at: s.at })),
       l: b.sends.map((s) => ({ ws: s.workspaceId, c: s.contactId, ch: s.channel, j: s.journeyId, at: s.at })),
     };
-    const { rows } = await client.query<{ inserted: number; updated: number }>(WRITE_BATCH([JSON.stringify(doc), b.outbox.length ? outboxBatchText(b.outbox) : '', b.outbox.length]));
-    return rows[0]!;
+    const events = b.outbox.length ? outboxBatchText(b.outbox) : '';
+    // Inside transaction(), the row is handed off after commit; elsewhere the relay is woken for it.
+    const direct = this.outbox.handsOff(client);
+    const { rows } = await client.query<{ inserted: number; updated: number; outbox_id: string | null }>(WRITE_BATCH([JSON.stringify(doc), events, b.outbox.length, direct]));
+    const { inserted, updated, outbox_id: key } = rows[0]!;
+    if (direct && key) this.outbox.writtenDirect(client, key, events);
+    return { inserted, updated };
   }
 
   async insertTimers(client: PoolClient, timers: TimerRow[]): Promise<void> {
