@@ -14,13 +14,18 @@ import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
  * It also hands `outbox_batch` rows to the relay straight after their transaction commits
  * (handingOffAfter), for the hot paths that write them.
  */
+/** Hand-offs queued behind the one publishing before a writer waits for the bus (a few batches of a worker). */
+const HAND_OFFS_QUEUED_MAX = 4;
+
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly relay: OutboxRelay;
   /** The batch rows each open hand-off transaction wrote, by its connection. */
   private readonly open = new WeakMap<PoolClient, CommittedBatch[]>();
-  /** The last hand-off started: each starts after the one before, so events leave in commit order. */
+  /** The last hand-off queued: each starts after the one before, so events leave in commit order. */
   private handingOff: Promise<void> = Promise.resolve();
+  /** Hand-offs queued or running. */
+  private queued = 0;
 
   constructor(@Inject(PG_POOL) pool: Pool, @Inject(EVENT_BUS) bus: JetStreamBus, @Inject(SERVICE_KIT_OPTIONS) options: ServiceKitOptions) {
     const logger = options.logger.child({ component: 'outbox' });
@@ -42,9 +47,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
    * again after a retryable failure), then has the batch rows it wrote through writtenDirect
    * published (OutboxRelay.handOff): its events reach the bus straight after the commit instead
    * of after the relay's wake-up, read-back and queue. Hand-offs run one after another in commit
-   * order, behind the caller, which waits only for the one before its own: a worker goes on to its
-   * next batch while this one's events go out, and at most two batches wait. Were the process to
-   * die first, the rows are still there, and the relay publishes them after their grace.
+   * order, behind the caller: a worker goes on to its next batch while this one's events go out,
+   * and waits only when HAND_OFFS_QUEUED_MAX are queued already (the bus is slower than the
+   * writers: backpressure). Were the process to die first, the rows are still there, and the
+   * relay publishes them after their grace.
    */
   async handingOffAfter<T>(transaction: (body: (client: PoolClient) => Promise<T>) => Promise<T>, work: (client: PoolClient) => Promise<T>): Promise<T> {
     let committed: CommittedBatch[] = [];
@@ -61,8 +67,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     if (committed.length) {
       const before = this.handingOff;
       const batches = committed;
-      this.handingOff = before.then(() => this.relay.handOff(batches));
-      await before;
+      this.queued++;
+      this.handingOff = before.then(() => this.relay.handOff(batches)).finally(() => this.queued--);
+      if (this.queued > HAND_OFFS_QUEUED_MAX) await before;
     }
     return result;
   }
