@@ -16,7 +16,8 @@
 // backends (from /proc), which a busy machine changes far less than wall-clock figures (for 1, also
 // of ingestion and messaging, whose Postgres backends are counted with journeys' as "Postgres").
 // Knobs: BENCH_JOURNEYS_DIST (another build of journeys, e.g. a copy of the previous one for a
-// before/after), BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log"), BENCH_LOG_DIR
+// before/after), BENCH_<SERVICE>_NODE_FLAGS (node flags for one service,
+// e.g. BENCH_MESSAGING_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_DIR
 // (keep the services' logs there).
 // Instances, timers, contacts and memberships for 2 and 3 are seeded with SQL (the projections are
 // normally fed by CRM/segmentation events); everything measured runs through the real service.
@@ -100,8 +101,8 @@ const dec = new TextDecoder();
 
 async function start(service, env = {}) {
   const port = await freePort();
-  // BENCH_JOURNEYS_NODE_FLAGS (e.g. "--prof --logfile=/tmp/j.log") profiles the journeys process.
-  const flags = service === 'journeys' && process.env.BENCH_JOURNEYS_NODE_FLAGS ? process.env.BENCH_JOURNEYS_NODE_FLAGS.split(' ') : [];
+  // BENCH_<SERVICE>_NODE_FLAGS (e.g. BENCH_JOURNEYS_NODE_FLAGS="--prof --logfile=/tmp/j.log") profiles that service's process.
+  const flags = process.env[`BENCH_${service.toUpperCase()}_NODE_FLAGS`]?.split(' ') ?? [];
   // BENCH_JOURNEYS_DIST runs another build of journeys (e.g. a copy of the previous one, for a before/after).
   const dist = (service === 'journeys' && process.env.BENCH_JOURNEYS_DIST) || 'dist';
   const child = spawn(process.execPath, [...flags, join(ROOT, 'apps', service, dist, 'main.js')], {
