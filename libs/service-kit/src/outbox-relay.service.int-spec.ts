@@ -88,7 +88,9 @@ describe('OutboxRelayService.handingOffAfter', () => {
     expect(await batchRows()).toBe(0);
   });
 
-  it('leaves rows written outside a hand-off to the relay', async () => {
+  it('leaves rows written outside a hand-off, or in a service without outbox_batch, to the relay', async () => {
+    const withoutBatches = new OutboxRelayService(pool, bus, { service: 'crm', logger } as unknown as ServiceKitOptions);
+    expect(await withoutBatches.handingOffAfter(transaction(0), async (c) => withoutBatches.handsOff(c))).toBe(false);
     const client = await pool.connect();
     try {
       expect(service.handsOff(client)).toBe(false);

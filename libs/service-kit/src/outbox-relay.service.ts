@@ -4,6 +4,9 @@ import { EVENT_BUS, JetStreamBus, OutboxRelay, parseOutboxBatch, type CommittedB
 import type { ServiceKitOptions } from './service-kit.module';
 import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
 
+/** Hand-offs queued behind the one publishing before a writer waits for the bus (a few batches of a worker). */
+const HAND_OFFS_QUEUED_MAX = 4;
+
 /**
  * Runs the service's outbox relay (over its `outbox` table and, with `outboxBatches`, its
  * `outbox_batch` table too) for as long as the app runs. It stops before any
@@ -14,12 +17,11 @@ import { PG_POOL, SERVICE_KIT_OPTIONS } from './tokens';
  * It also hands `outbox_batch` rows to the relay straight after their transaction commits
  * (handingOffAfter), for the hot paths that write them.
  */
-/** Hand-offs queued behind the one publishing before a writer waits for the bus (a few batches of a worker). */
-const HAND_OFFS_QUEUED_MAX = 4;
-
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly relay: OutboxRelay;
+  /** Whether the service has an `outbox_batch` table (`outboxBatches`): only then are rows handed off. */
+  private readonly batchRows: boolean;
   /** The batch rows each open hand-off transaction wrote, by its connection. */
   private readonly open = new WeakMap<PoolClient, CommittedBatch[]>();
   /** The last hand-off queued: each starts after the one before, so events leave in commit order. */
@@ -29,6 +31,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
 
   constructor(@Inject(PG_POOL) pool: Pool, @Inject(EVENT_BUS) bus: JetStreamBus, @Inject(SERVICE_KIT_OPTIONS) options: ServiceKitOptions) {
     const logger = options.logger.child({ component: 'outbox' });
+    this.batchRows = !!options.outboxBatches;
     this.relay = new OutboxRelay({ pool, schema: options.service, bus, logger, layouts: options.outboxBatches ? ['event-rows', 'batch-rows'] : ['event-rows'] });
   }
 
@@ -53,6 +56,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
    * relay publishes them after their grace.
    */
   async handingOffAfter<T>(transaction: (body: (client: PoolClient) => Promise<T>) => Promise<T>, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (!this.batchRows) return transaction(work);
     let committed: CommittedBatch[] = [];
     const result = await transaction(async (client) => {
       // Only the last attempt commits: rows of an attempt rolled back never existed.

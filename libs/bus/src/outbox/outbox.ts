@@ -151,8 +151,9 @@ export class OutboxRelay {
    * relay for them). The writer holds the events already: nothing is read back, and no wake-up or
    * queue behind other writers' batches stands between its commit and the bus. Each row is locked
    * (SKIP LOCKED) and deleted in one transaction with the acknowledgement of its events, so a row
-   * the relay took after its grace is skipped here, never published by both. Never throws: on a
-   * failure the rows stay, and the relay publishes them once DIRECT_GRACE_MS has passed.
+   * the relay took after its grace is skipped here, never published by both. A failure of
+   * Postgres or the bus is logged, not thrown: the rows stay, and the relay publishes them once
+   * DIRECT_GRACE_MS has passed.
    */
   async handOff(batches: CommittedBatch[]): Promise<void> {
     if (!batches.length) return;
