@@ -163,16 +163,15 @@ export class OutboxRelay {
     try {
       client = await this.options.pool.connect();
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; created_at: Date; count: number }>(
-        `DELETE FROM ${table.name} WHERE id IN (SELECT id FROM ${table.name} WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED) RETURNING id, created_at, count`,
+      const { rows } = await client.query<{ id: string; createdAt: Date; count: number }>(
+        `DELETE FROM ${table.name} WHERE id IN (SELECT id FROM ${table.name} WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED) RETURNING id, created_at AS "createdAt", count`,
         [batches.map((b) => b.key)],
       );
       const mine = new Set(rows.map((r) => String(r.id)));
       const events = batches.filter((b) => mine.has(b.key)).flatMap((b) => b.events);
       if (events.length) await this.options.bus.publishSerialized(events);
       await client.query('COMMIT');
-      const now = Date.now();
-      for (const { created_at: createdAt, count } of rows) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
+      observeLag(rows);
     } catch (error) {
       await client?.query('ROLLBACK').catch(() => undefined);
       this.options.logger.warn({ err: error, rows: batches.length }, 'outbox hand-off failed; the relay publishes these rows after their grace');
@@ -241,8 +240,7 @@ export class OutboxRelay {
       if (taken.keys.length) {
         await this.options.bus.publishSerialized(taken.events);
         await client.query(`DELETE FROM ${table.name} WHERE id = ANY($1::${batchRows ? 'bigint' : 'uuid'}[])`, [taken.keys]);
-        const now = Date.now();
-        for (const { createdAt, count } of taken.created) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
+        observeLag(taken.created);
       }
       await client.query('COMMIT');
       return { rows: taken.keys.length, events: taken.events.length };
@@ -274,6 +272,12 @@ export class OutboxRelay {
     );
     return { keys: rows.map((r) => r.id), events: rows.flatMap((r) => parseOutboxBatch(r.events)), created: rows.map((r) => ({ createdAt: r.created_at, count: r.count })) };
   }
+}
+
+/** The outbox lag of events just published: from each row's write to now, once per event it held. */
+function observeLag(rows: { createdAt: Date; count: number }[]): void {
+  const now = Date.now();
+  for (const { createdAt, count } of rows) for (let n = count; n > 0; n--) outboxLag.observe((now - createdAt.getTime()) / 1000);
 }
 
 /** Rows locked by one relay transaction: their keys, their events in order, and when each was written. */
