@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v4 as uuidv4 } from 'uuid';
+import { OutboxRelayService } from '@tessera/service-kit';
 import { UnresolvedEventsRepository } from '../src/runtime/unresolved-events.repository';
 import { contractViolations, publishJourney, startJourneys, startWebhookSink, waitFor, WS, type Harness } from './helpers';
 
@@ -328,6 +329,21 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
     await h.query(`INSERT INTO journeys.unresolved_event (workspace_id, user_id, event_id, name, properties, at) VALUES ($1, $2, $3, 'Signed Up', '{"email":"x@example.com"}', now()::text)`, [WS, erasedUser, uuidv4()]);
     await h.publish('crm.contact.erased.v1', { contactId, erasedAt: new Date().toISOString() });
     await waitFor(async () => ((await h.query(`SELECT 1 FROM journeys.unresolved_event WHERE user_id = $1`, [erasedUser])).rowCount ? undefined : true), 5000, 'the erasure');
+  });
+
+  it("publishes a step's events itself right after commit, with the outbox relay stopped", async () => {
+    const id = await publishJourney(h, 'hand-off', { trigger: { type: 'api' }, start: 's', nodes: { s: { type: 'send', channel: 'email', templateId: 'x' } } });
+    const contactId = await h.contact();
+    // Stopped, the relay publishes nothing: whatever reaches the bus was handed off by the step's own transaction.
+    await h.journeys.app.get(OutboxRelayService).relay.stop();
+    try {
+      expect((await h.call('POST', `/v1/journeys/${id}/trigger`, { contactId, payload: {} })).body.entered).toBe(true);
+      const sent = await waitFor(() => h.of(MSG, (d) => d.contactId === contactId)[0], 4000, 'message requested without the relay');
+      expect(sent.data).toMatchObject({ journeyId: id, stepId: 's' });
+      expect((await h.query('SELECT count(*)::int AS n FROM journeys.outbox_batch')).rows[0].n).toBe(0);
+    } finally {
+      await h.restart(); // a relay of its own again for the tests after this one
+    }
   });
 
   it('publishes only envelopes that satisfy their contracts', () => {
