@@ -15,6 +15,7 @@ import { connect, createInbox, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
 import { freePort, pct } from '../lib/measure.mjs';
+import { cpuReading, cpuShares, describeShares } from '../lib/platform.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER_URL = new URL(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/tessera');
@@ -224,6 +225,7 @@ async function main() {
     let accepted = 0;
     let failures = 0;
     const batchCpu0 = cpuMicros(child.pid);
+    const machine0 = cpuReading({ ingestion: child.pid });
     const stopAt = performance.now() + BATCH_SECONDS * 1000;
     const batchStart = performance.now();
     await Promise.all(
@@ -243,6 +245,8 @@ async function main() {
     // The archive is written off the request path (a consumer of the stream): time until it holds every event.
     const archiveDone = await archivedAtLeast(warmed + accepted, 120_000);
     const archiveLagSeconds = (archiveDone.at - (batchStart + batchSeconds * 1000)) / 1000;
+    const machineShares = cpuShares(machine0, cpuReading({ ingestion: child.pid }));
+    const windowSeconds = (archiveDone.at - batchStart) / 1000;
     const allInCpuPerEvent = (archiveDone.cpu - batchCpu0) / accepted;
 
     // 3. /v1/track at a fixed rate: latency seen by the client.
@@ -288,6 +292,12 @@ async function main() {
     console.log(`  service CPU per event (user+system): ${batchCpuPerEvent.toFixed(1)} µs, i.e. at most ${(1e6 / batchCpuPerEvent).toFixed(0)} events/s per core`);
     console.log(`  in JetStream after the run: ${storedCount} (expected ${accepted}); archived rows: ${archiveDone.rows - warmed}, complete ${archiveLagSeconds.toFixed(1)} s after the last answer`);
     console.log(`  service CPU per event including its archive write (until the archive was complete): ${allInCpuPerEvent.toFixed(1)} µs`);
+    // The whole machine over the same window: what storing an event costs outside the service too,
+    // and so the most any ingestion could reach here with the load generator on the same cores.
+    const cores = os.cpus().length;
+    const others = machineShares.machine - machineShares.parts.ingestion;
+    console.log(`  the machine's CPU per event over that window (${((100 * machineShares.machine) / (windowSeconds * cores)).toFixed(0)}% of ${cores} cores busy): ${describeShares(machineShares, accepted)}`);
+    console.log(`  outside the service: ${((others * 1e6) / accepted).toFixed(0)} µs per event, i.e. at most ${((accepted * cores) / others).toFixed(0)} events/s on ${cores} cores even if ingestion itself cost nothing`);
     console.log(`/v1/track, first ${TRACK_WARM_SECONDS} s from cold (not the figure): p50 ${pct(cold.latencies, 50).toFixed(1)} ms, p99 ${pct(cold.latencies, 99).toFixed(1)} ms, max ${cold.latencies.at(-1).toFixed(1)} ms, ${cold.errors} errors`);
     console.log(`/v1/track at ${achieved.toFixed(0)} req/s, the next ${TRACK_SECONDS} s: p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1).toFixed(1)} ms, ${trackErrors} errors`);
     figure({ area: 'ingestion', name: `/v1/track p99 at ${achieved.toFixed(0)} req/s (offered 1,000)`, value: pct(latencies, 99), unit: 'ms', target: { op: '<=', value: 50 } });

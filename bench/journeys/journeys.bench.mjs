@@ -26,11 +26,13 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { join } from 'node:path';
 import { connect, headers as natsHeaders } from 'nats';
 import pg from 'pg';
 import { figure } from '../lib/figures.mjs';
 import { cpuOf, freePort, pct } from '../lib/measure.mjs';
+import { cpuReading, cpuShares, describeShares } from '../lib/platform.mjs';
 
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const ONLY = process.env.BENCH_ONLY ?? '123';
@@ -250,6 +252,9 @@ try {
   for (let i = 0; i < 300 && warm.some((c) => !delivered.has(c)); i++) await sleep(100);
   if (warm.some((c) => !delivered.has(c))) throw new Error(`warm-up: ${warm.filter((c) => delivered.has(c)).length}/${WARM} messages reached the provider`);
   const cpu1 = await cpuMark();
+  const servicePids = () => Object.fromEntries(['ingestion', 'journeys', 'messaging', 'crm'].map((s) => [s, services[s].pid]));
+  const machine1 = cpuReading(servicePids());
+  const machine1At = performance.now();
   const sampler = setInterval(() => void sampleCpu().catch(() => undefined), 1000);
   const sentAt = new Map();
   const answeredAt = new Map();
@@ -266,6 +271,8 @@ try {
   const offered = total / ((performance.now() - t0) / 1000);
   const measured = contacts.slice(0, total);
   for (let i = 0; i < 600 && measured.some((c) => !delivered.has(c)); i++) await sleep(100);
+  const machineShares = cpuShares(machine1, cpuReading(servicePids()));
+  const machineSeconds = (performance.now() - machine1At) / 1000;
   const since = (times, c) => times.get(c) - sentAt.get(c);
   const lat = measured.filter((c) => delivered.has(c)).map((c) => since(delivered, c));
   console.log(`\n1. event -> provider: /v1/track at ${offered.toFixed(0)} events/s for ${SECONDS} s, ${lat.length}/${total} messages reached the provider (webhook channel)${retried ? `; ${retried} calls retried after a dropped connection` : ''}`);
@@ -273,6 +280,10 @@ try {
   figure({ area: 'journeys', name: `event accepted -> message handed to the provider, p99 at ${offered.toFixed(0)} events/s`, value: pct(lat, 99), unit: 'ms', target: { op: '<=', value: 500 } });
   clearInterval(sampler);
   await cpuReport('event', cpu1, total);
+  // Every process on the machine over the same window (Postgres and nats-server for all services,
+  // the load generator and webhook receiver here): how close to full the machine ran.
+  const cores = os.cpus().length;
+  console.log(`   the whole machine over the window (${((100 * machineShares.machine) / (machineSeconds * cores)).toFixed(0)}% of ${cores} cores busy), CPU per event: ${describeShares(machineShares, total)}`);
   report('   of which: /v1/track call -> answered', measured.map((c) => since(answeredAt, c)));
   const committed = new Map((await db.query(`SELECT contact_id, extract(epoch from updated_at) * 1000 AS at FROM journeys.instance WHERE journey_id = $1`, [j1.id])).rows.map((r) => [r.contact_id, Number(r.at)]));
   report('   of which: /v1/track call -> journey step committed (outbox row written)', measured.filter((c) => committed.has(c)).map((c) => since(committed, c)));

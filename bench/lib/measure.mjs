@@ -16,6 +16,16 @@ export const cpuOf = (pid) => {
   }
 };
 
+/**
+ * CPU seconds the whole machine has been busy so far, summed over its cores (/proc/stat: user, nice,
+ * system, irq and softirq; not idle, iowait or steal). Between two readings it tells how much of
+ * the machine a window used, whoever used it, kernel work outside any process included. Linux only.
+ */
+export function machineBusySeconds() {
+  const [user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq) / 100; // USER_HZ
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort() {
   const s = createServer().listen(0, '127.0.0.1');
