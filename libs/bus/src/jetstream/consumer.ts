@@ -26,10 +26,14 @@ export interface ConsumerSpec {
   /**
    * Handlers in flight at once. In batch mode it defaults to 1 (one batch at a time, in stream
    * order); more lets the handler's I/O of one batch overlap the next, for handlers whose effects
-   * commute (their order across batches must not matter).
+   * commute (their order across batches must not matter) or, with `ordered`, over different keys.
    */
   concurrency?: number;
-  /** Serialise events with the same partition key (single mode), for consumers that need per-entity order. */
+  /**
+   * Events with the same partition key are handled in stream order, one after another, for
+   * consumers that need per-entity order. In batch mode with `concurrency` above 1, batches then
+   * run side by side only over different keys (see the lanes in startConsumer).
+   */
   ordered?: boolean;
   /** Deliveries before an event is dead-lettered. */
   maxAttempts?: number;
@@ -52,6 +56,13 @@ const decoder = new TextDecoder();
  */
 const YIELD_AFTER_MS = 2;
 const defaultBackoff = (attempt: number): number => Math.min(250 * 2 ** (attempt - 1), 60_000);
+
+/** FNV-1a of a partition key: which lane of an ordered batched consumer its events take. */
+function keyHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
 
 /**
  * One durable pull consumer. Delivery is decided here and nowhere else: validate before the handler,
@@ -232,52 +243,66 @@ export async function startConsumer(spec: ConsumerSpec): Promise<ConsumerHandle>
     slotFreed = undefined;
   };
 
-  const buffer: { msg: JsMsg; event: RawDelivered }[] = [];
+  /**
+   * Batched events wait in a lane's buffer. One lane, by default, running up to `batchesInFlight`
+   * batches; for an `ordered` consumer, `batchesInFlight` lanes running one batch each, with every
+   * partition key in one lane (by hash), so one key's events are handled in stream order while
+   * other keys' batches run beside them.
+   */
+  interface Lane {
+    buffer: { msg: JsMsg; event: RawDelivered }[];
+    running: Set<Promise<void>>;
+  }
+  const lanes: Lane[] = Array.from({ length: spec.ordered ? batchesInFlight : 1 }, () => ({ buffer: [], running: new Set() }));
+  const batchesPerLane = spec.ordered ? 1 : batchesInFlight;
+  const laneOf = (event: RawDelivered): Lane => (lanes.length === 1 ? lanes[0]! : lanes[keyHash(event.envelope.partitionKey ?? event.envelope.id) % lanes.length]!);
   let flushTimer: NodeJS.Timeout | undefined;
-  /** Batches in the handler: at most `batchesInFlight` (by default one at a time, in stream order). */
-  const running = new Set<Promise<void>>();
-  const startBatch = (): void => {
-    const items = buffer.splice(0, spec.batch!.maxSize);
+  const startBatch = (lane: Lane): void => {
+    const items = lane.buffer.splice(0, spec.batch!.maxSize);
     const p: Promise<void> = track(runBatch(items)).finally(() => {
-      running.delete(p);
+      lane.running.delete(p);
       pump();
     });
-    running.add(p);
+    lane.running.add(p);
   };
   /**
-   * Starts the next batch if the handler is idle. A batch is cut when it starts, not when it was
+   * Starts the next batch of each idle lane. A batch is cut when it starts, not when it was
    * scheduled, so while a slow batch runs the next one grows to take everything that arrived
    * meanwhile (up to maxSize) instead of queueing many small ones behind it; and decoding and
    * validating the next batch overlaps with the handler's writes of this one. With more than one
-   * batch allowed in flight, the extra slots take only full batches, so batches stay large.
+   * batch allowed in a lane, the extra slots take only full batches, so batches stay large.
    */
   const pump = (): void => {
     if (flushTimer) clearTimeout(flushTimer);
     flushTimer = undefined;
-    if (!buffer.length) return;
-    if (!running.size) startBatch();
-    while (running.size < batchesInFlight && buffer.length >= spec.batch!.maxSize) startBatch();
+    for (const lane of lanes) {
+      if (!lane.buffer.length) continue;
+      if (!lane.running.size) startBatch(lane);
+      while (lane.running.size < batchesPerLane && lane.buffer.length >= spec.batch!.maxSize) startBatch(lane);
+    }
   };
+  const runningBatches = (): Promise<void>[] => lanes.flatMap((lane) => [...lane.running]);
   /** Runs batches until nothing is buffered or running (on stop). */
   const drain = async (): Promise<void> => {
     pump();
-    while (running.size) await Promise.all([...running]);
+    while (runningBatches().length) await Promise.all(runningBatches());
   };
   /** Buffers one message; returns a promise only when the loop must wait (dead letter, backpressure). */
   const dispatchBatched = (msg: JsMsg): Promise<void> | undefined => {
     const event = decode(msg);
     if (typeof event === 'string') return deadLetter(msg, event);
-    buffer.push({ msg, event });
-    if (buffer.length < spec.batch!.maxSize) {
-      if (!running.size) flushTimer ??= setTimeout(pump, spec.batch!.maxWaitMs);
+    const lane = laneOf(event);
+    lane.buffer.push({ msg, event });
+    if (lane.buffer.length < spec.batch!.maxSize) {
+      if (!lane.running.size) flushTimer ??= setTimeout(pump, spec.batch!.maxWaitMs);
       return undefined;
     }
     pump();
-    return backpressure();
+    return backpressure(lane);
   };
-  // Hold further messages while a full batch waits behind the running ones.
-  const backpressure = async (): Promise<void> => {
-    while (running.size >= batchesInFlight && buffer.length >= spec.batch!.maxSize) await Promise.race(running);
+  // Hold further messages while a full batch waits behind the lane's running ones.
+  const backpressure = async (lane: Lane): Promise<void> => {
+    while (lane.running.size >= batchesPerLane && lane.buffer.length >= spec.batch!.maxSize) await Promise.race(lane.running);
   };
 
   const loop = async (): Promise<void> => {

@@ -245,6 +245,40 @@ describe('JetStreamBus', () => {
     expect(overlapped.maxActive).toBe(2);
   });
 
+  it('with `ordered`, overlaps batches of different partition keys and keeps each key in stream order', async () => {
+    const producer = await newBus('crm');
+    // 8 contacts (partition keys), 30 events each, interleaved; n grows along the stream.
+    await producer.publishEnvelopes(
+      Array.from({ length: 240 }, (_, n) => buildEnvelope('crm', CONTACT_CREATED_V1.subject, { ...contact(n % 8), attributes: { n } }, { workspaceId: DEFAULT_WORKSPACE_ID })),
+    );
+    const seenByKey = new Map<string, number[]>();
+    let active = 0;
+    let maxActive = 0;
+    let calls = 0;
+    await (
+      await newBus('lanes')
+    ).consume({
+      subject: CONTACT_CREATED_V1.subject,
+      batch: { maxSize: 20, maxWaitMs: 10 },
+      concurrency: 2,
+      ordered: true,
+      handler: async (events) => {
+        maxActive = Math.max(maxActive, ++active);
+        // Early batches take longest: were one key's events in two running batches, the later would finish first.
+        await new Promise((r) => setTimeout(r, Math.max(5, 80 - 10 * calls++)));
+        for (const e of events) {
+          const { contactId, attributes } = e.data as { contactId: string; attributes: { n: number } };
+          seenByKey.set(contactId, [...(seenByKey.get(contactId) ?? []), attributes.n]);
+        }
+        active--;
+      },
+    });
+    await until(() => [...seenByKey.values()].reduce((sum, ns) => sum + ns.length, 0) >= 240);
+    expect(maxActive).toBe(2);
+    expect(seenByKey.size).toBe(8);
+    for (const ns of seenByKey.values()) expect(ns).toEqual([...ns].sort((a, b) => a - b));
+  });
+
   it('answers request/reply, with typed errors for bad requests and for no responder', async () => {
     const crm = await newBus('crm');
     const caller = await newBus('caller');

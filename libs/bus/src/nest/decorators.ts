@@ -37,15 +37,21 @@ export function OnEvent<S extends EventSubject>(subject: S, options: EventHandle
 
 /**
  * Like OnEvent, but receives up to `maxSize` events at once (in stream order), for batched writes.
- * `inFlight` (default 1) lets that many batches run at once, for handlers whose effects commute.
+ * `inFlight` (default 1) lets that many batches run at once: for handlers whose effects commute,
+ * or, with `ordered`, over different partition keys only (each key's events stay in order).
  */
-export function OnEvents<S extends EventSubject>(subject: S, batch: { maxSize?: number; maxWaitMs?: number; inFlight?: number } = {}, options: Omit<EventHandlerOptions, 'ordered' | 'concurrency'> = {}) {
+export function OnEvents<S extends EventSubject>(
+  subject: S,
+  batch: { maxSize?: number; maxWaitMs?: number; inFlight?: number; ordered?: boolean } = {},
+  options: Omit<EventHandlerOptions, 'ordered' | 'concurrency'> = {},
+) {
   return (target: object, key: string | symbol, _descriptor: Method<[Delivered<S>[]], void>): void =>
     addMeta(EVENT_HANDLER, target, key, {
       ...options,
       subject,
       batch: { maxSize: batch.maxSize ?? 500, maxWaitMs: batch.maxWaitMs ?? 20 },
       ...(batch.inFlight ? { concurrency: batch.inFlight } : {}),
+      ...(batch.ordered ? { ordered: true } : {}),
     } satisfies EventHandlerMeta);
 }
 
