@@ -12,7 +12,10 @@ import { IdentityService } from './identity.service';
 export class IdentityHandlers {
   constructor(private readonly identity: IdentityService) {}
 
-  @OnEvents(IDENTIFY_RECEIVED_V1.subject, { maxSize: 500 })
+  // Two batches at once over different users (bench/crm/identify: the one batch in flight left
+  // the machine idle while it waited on Postgres); one user's identifies stay in stream order,
+  // since profile fields (email, phone...) take the last value applied.
+  @OnEvents(IDENTIFY_RECEIVED_V1.subject, { maxSize: 500, inFlight: 2, ordered: true })
   async onIdentify(events: Delivered<typeof IDENTIFY_RECEIVED_V1.subject>[]): Promise<void> {
     await this.identity.apply(events.map((e) => ({ kind: 'identify', e })));
   }
