@@ -20,3 +20,4 @@ export { runMigrationsCli } from './migrate-cli';
 export { prismaClientOptions } from './prisma-client';
 export { diffMigrationsToSchema, type DriftOptions } from './migrations-drift';
 export { lockKeys, withTransaction } from './transaction';
+export { prepared } from './prepared';

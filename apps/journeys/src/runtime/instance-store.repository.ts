@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { RuntimePool } from './runtime-pool';
 import type { Pool, PoolClient } from 'pg';
 import { outboxBatchText, type OutboxRow } from '@tessera/bus';
-import { withTransaction } from '@tessera/db';
+import { prepared, withTransaction } from '@tessera/db';
 import { OutboxRelayService } from '@tessera/service-kit';
 import type { ContactView, InstanceState } from '../engine/engine.types';
-import { prepared } from './prepared';
 
 export interface InstanceRow {
   id: string;

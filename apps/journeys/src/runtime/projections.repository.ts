@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RuntimePool } from './runtime-pool';
 import type { Pool } from 'pg';
-import { lockKeys, withTransaction } from '@tessera/db';
-import { prepared } from './prepared';
+import { lockKeys, prepared, withTransaction } from '@tessera/db';
 
 export interface ContactChange {
   contactId: string;

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { Counter } from 'prom-client';
+import { prepared } from '@tessera/db';
 import { metricsRegistry } from '@tessera/observability';
 import { RuntimePool } from './runtime-pool';
-import { prepared } from './prepared';
 
 /** A tracked event waiting for its sender to become a known contact. */
 export interface UnresolvedEvent {
