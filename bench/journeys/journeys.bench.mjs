@@ -1,8 +1,9 @@
 // Journeys benchmark, three figures beside raw limits measured in the same run:
 //   1. event -> provider: POST /v1/track calls to ingestion at BENCH_RATE/s (default 500) for
-//      BENCH_SECONDS (default 10), after BENCH_WARM_SECONDS (default 5) of the same unmeasured, each for its own contact, into a published journey whose first
-//      step sends on the webhook channel; latency from the call until messaging's webhook provider
-//      POSTs the message to a local HTTP server here (limit p99 < 500 ms). Ingestion, journeys and
+//      BENCH_SECONDS (default 10), after an unmeasured warm-up of BENCH_WARM_SECONDS (default 5) at
+//      the same rate; each for its own contact, into a published journey whose first step sends on
+//      the webhook channel; latency from the call until messaging's webhook provider POSTs the
+//      message to a local HTTP server here (limit p99 < 500 ms). Ingestion, journeys and
 //      messaging run as built; contacts, the provider and the template are seeded into messaging with
 //      SQL. Also shown: how much of it is the call, journeys' commit and journeys.message.requested.v1
 //      on the bus. Raw: JetStream publish -> core subscriber round trip, same connection.
@@ -254,16 +255,16 @@ try {
   rawSub.unsubscribe(); // so that this process and nats-server do not carry it through the measured window
   /** Calls /v1/track for each contact at RATE/s; resolves when every call is answered. */
   const offer = async (list, onSent = () => undefined, onAnswered = () => undefined) => {
-    const start = performance.now();
+    const began = performance.now();
     const calls = [];
     for (let i = 0; i < list.length; i++) {
-      const wait = start + (i * 1000) / RATE - performance.now();
+      const wait = began + (i * 1000) / RATE - performance.now();
       if (wait > 1) await sleep(wait);
       onSent(list[i]);
       calls.push(track(list[i], i).then((at) => onAnswered(list[i], at)));
     }
     await Promise.all(calls);
-    return list.length / ((performance.now() - start) / 1000);
+    return list.length / ((performance.now() - began) / 1000);
   };
   const warm = contacts.slice(total);
   await offer(warm);
