@@ -25,7 +25,7 @@ const MESSAGE_COLUMNS = `id, workspace_id AS "workspaceId", idempotency_key AS "
 // The send path's statements, prepared (see `prepared`): parsing and planning these CTEs cost the
 // backend more CPU than running them (recordOutcomes with 13 rows: 345 µs unnamed, 160 µs named).
 
-/** One statement for a batch: the inserts, their history lines and outbox rows, and the rows that already existed. */
+/** Inserts a batch as queued (see insertQueuedBatch). */
 const INSERT_QUEUED = prepared(
   'insert_queued',
   `WITH input AS (
