@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { lockKeys, prepared, withTransaction } from '@tessera/db';
+import { lockKeys, withTransaction } from '@tessera/db';
 import { MicroBatcher, PG_POOL } from '@tessera/service-kit';
 import { PrismaService } from '../database/prisma.service';
 import type { Contact } from '../generated/prisma/client';
@@ -17,13 +17,6 @@ const STANDARD = ['email', 'phone', 'timezone', 'locale'] as const;
 /** SQL: the contact id was not erased (a late event about an erased contact writes nothing). */
 const NOT_ERASED = (id: string): string => `NOT EXISTS (SELECT 1 FROM erased_contact e WHERE e.contact_id = ${id})`;
 
-/** The send path's contact look-up, for a batch of (workspace, id) keys. */
-const FIND_CONTACTS = prepared(
-  'find_contacts',
-  `SELECT c.workspace_id AS "workspaceId", c.id, email, phone, timezone, locale, attributes, consent, last_inbound_at AS "lastInboundAt", updated_at AS "updatedAt"
-   FROM contact c JOIN json_to_recordset($1) AS k(workspace_id uuid, id uuid) USING (workspace_id, id)`,
-);
-
 /** The contact projection (fed by crm events). The only code that touches the contact table. */
 @Injectable()
 export class ContactsRepository {
@@ -34,7 +27,11 @@ export class ContactsRepository {
 
   /** Concurrent look-ups (the sends of one bus batch) share one query. */
   private readonly lookups = new MicroBatcher<{ workspaceId: string; id: string }, Contact | null>(async (keys) => {
-    const { rows } = await this.pool.query<Contact>(FIND_CONTACTS([JSON.stringify(keys.map((k) => ({ workspace_id: k.workspaceId, id: k.id })))]));
+    const { rows } = await this.pool.query<Contact>(
+      `SELECT c.workspace_id AS "workspaceId", c.id, email, phone, timezone, locale, attributes, consent, last_inbound_at AS "lastInboundAt", updated_at AS "updatedAt"
+       FROM contact c JOIN json_to_recordset($1) AS k(workspace_id uuid, id uuid) USING (workspace_id, id)`,
+      [JSON.stringify(keys.map((k) => ({ workspace_id: k.workspaceId, id: k.id })))],
+    );
     const byKey = new Map(rows.map((r) => [`${r.workspaceId}/${r.id}`, r]));
     return keys.map((k) => byKey.get(`${k.workspaceId}/${k.id}`.toLowerCase()) ?? null);
   });

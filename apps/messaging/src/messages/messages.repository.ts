@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { outboxBatchText, outboxData, type OutboxRow } from '@tessera/bus';
-import { prepared } from '@tessera/db';
 import { MicroBatcher, PG_POOL } from '@tessera/service-kit';
 import { PrismaService } from '../database/prisma.service';
 import type { Message, MessageStatusEvent, Prisma, Suppression } from '../generated/prisma/client';
@@ -22,57 +21,6 @@ const MESSAGE_COLUMNS = `id, workspace_id AS "workspaceId", idempotency_key AS "
   provider_message_id AS "providerMessageId", status, failure_reason AS "failureReason", attempts, claimed_until AS "claimedUntil",
   subscription_group AS "subscriptionGroup", links, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-// The send path's statements, prepared (see `prepared`): Postgres otherwise parses and plans each
-// CTE on every call. recordOutcomes over 13 ids (matching no row, so mostly that overhead) cost its
-// backend 325-345 µs of CPU per call unnamed and 160-165 µs named.
-
-/** Inserts a batch as queued (see insertQueuedBatch). */
-const INSERT_QUEUED = prepared(
-  'insert_queued',
-  `WITH input AS (
-     SELECT * FROM json_to_recordset($1) AS i(id uuid, workspace_id uuid, idempotency_key text, contact_id uuid, channel text, template_id text, journey_id text, campaign_id text,
-                                               lease_seconds int, outbox_line text)
-   ), inserted AS (
-     INSERT INTO message (id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, status, claimed_until)
-     SELECT id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, 'queued', now() + make_interval(secs => lease_seconds) FROM input
-     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
-     RETURNING ${MESSAGE_COLUMNS}
-   ), history AS (
-     INSERT INTO message_status_event (message_id, status) SELECT id, 'queued' FROM inserted
-   ), outbox AS (
-     -- The queued events of the rows this statement inserted, as one outbox_batch row.
-     INSERT INTO outbox_batch (events, count) SELECT string_agg(i.outbox_line, E'\\n'), count(*) FROM input i JOIN inserted m ON m.id = i.id HAVING count(*) > 0
-   )
-   SELECT true AS created, * FROM inserted
-   UNION ALL
-   SELECT false, ${MESSAGE_COLUMNS} FROM message WHERE (workspace_id, idempotency_key) IN (SELECT workspace_id, idempotency_key FROM input WHERE id NOT IN (SELECT id FROM inserted))`,
-);
-
-/** Final fields, history lines and the status events of a batch of sends. */
-const RECORD_OUTCOMES = prepared(
-  'record_outcomes',
-  `WITH input AS (
-     SELECT * FROM json_to_recordset($1) AS i(id uuid, status text, detail text, occurred_at timestamptz, failure_reason text, template_version int, recipient text,
-                                               provider_config_id uuid, provider_message_id text, attempts int, subscription_group text, links jsonb)
-   ), updated AS (
-     UPDATE message m SET status = i.status, failure_reason = i.failure_reason, claimed_until = NULL, template_version = i.template_version, recipient = i.recipient,
-       provider_config_id = i.provider_config_id, provider_message_id = i.provider_message_id, attempts = i.attempts, subscription_group = i.subscription_group,
-       links = COALESCE(i.links, m.links), updated_at = now()
-     FROM input i WHERE m.id = i.id
-   ), history AS (
-     INSERT INTO message_status_event (message_id, status, detail, occurred_at) SELECT id, status, detail, occurred_at FROM input
-   )
-   INSERT INTO outbox_batch (events, count) VALUES ($2, $3)`,
-);
-
-const SET_LINKS = prepared('set_links', 'UPDATE message m SET links = i.links, updated_at = now() FROM json_to_recordset($1) AS i(id uuid, links jsonb) WHERE m.id = i.id');
-
-const FIND_SUPPRESSIONS = prepared(
-  'find_suppressions',
-  `SELECT s.workspace_id AS "workspaceId", s.channel, s.address, s.reason, s.created_at AS "createdAt"
-   FROM suppression s JOIN json_to_recordset($1) AS k(workspace_id uuid, channel text, address text) USING (workspace_id, channel, address)`,
-);
-
 /**
  * The only code that touches message, message_status_event and suppression. The send path's
  * statements go through the pg pool, and concurrent sends (a bus batch, parallel API calls) share
@@ -92,7 +40,7 @@ export class MessagesRepository {
     return items.map(() => undefined);
   });
   private readonly linkUpdates = new MicroBatcher<{ id: string; links: string[] }, void>(async (items) => {
-    await this.pool.query(SET_LINKS([JSON.stringify(items)]));
+    await this.pool.query('UPDATE message m SET links = i.links, updated_at = now() FROM json_to_recordset($1) AS i(id uuid, links jsonb) WHERE m.id = i.id', [JSON.stringify(items)]);
     return items.map(() => undefined);
   });
   private readonly suppressionLookups = new MicroBatcher<{ workspaceId: string; channel: string; addresses: string[] }, Suppression | null>((items) => this.findSuppressions(items));
@@ -116,7 +64,26 @@ export class MessagesRepository {
       id: m.id, workspace_id: m.workspaceId, idempotency_key: m.idempotencyKey, contact_id: m.contactId, channel: m.channel, template_id: m.templateId,
       journey_id: m.journeyId, campaign_id: m.campaignId, lease_seconds: leaseSeconds, outbox_line: outboxBatchText([event]),
     }));
-    const { rows } = await this.pool.query<Message & { created: boolean }>(INSERT_QUEUED([JSON.stringify(input)]));
+    const { rows } = await this.pool.query<Message & { created: boolean }>(
+      `WITH input AS (
+         SELECT * FROM json_to_recordset($1) AS i(id uuid, workspace_id uuid, idempotency_key text, contact_id uuid, channel text, template_id text, journey_id text, campaign_id text,
+                                                   lease_seconds int, outbox_line text)
+       ), inserted AS (
+         INSERT INTO message (id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, status, claimed_until)
+         SELECT id, workspace_id, idempotency_key, contact_id, channel, template_id, journey_id, campaign_id, 'queued', now() + make_interval(secs => lease_seconds) FROM input
+         ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+         RETURNING ${MESSAGE_COLUMNS}
+       ), history AS (
+         INSERT INTO message_status_event (message_id, status) SELECT id, 'queued' FROM inserted
+       ), outbox AS (
+         -- The queued events of the rows this statement inserted, as one outbox_batch row.
+         INSERT INTO outbox_batch (events, count) SELECT string_agg(i.outbox_line, E'\\n'), count(*) FROM input i JOIN inserted m ON m.id = i.id HAVING count(*) > 0
+       )
+       SELECT true AS created, * FROM inserted
+       UNION ALL
+       SELECT false, ${MESSAGE_COLUMNS} FROM message WHERE (workspace_id, idempotency_key) IN (SELECT workspace_id, idempotency_key FROM input WHERE id NOT IN (SELECT id FROM inserted))`,
+      [JSON.stringify(input)],
+    );
     const found = new Map(rows.map(({ created, ...message }) => [keyOf(message), { message: message as Message, created }]));
     // A duplicate committed by another transaction after this statement's snapshot: read it again.
     const missing = [...first.values()].filter((i) => !found.has(keyOf(i.message))).map((i) => i.message);
@@ -158,7 +125,21 @@ export class MessagesRepository {
       id: m.id, status: m.status, detail, occurred_at: occurredAt, failure_reason: m.failureReason, template_version: m.templateVersion, recipient: m.recipient,
       provider_config_id: m.providerConfigId, provider_message_id: m.providerMessageId, attempts: m.attempts, subscription_group: m.subscriptionGroup, links: m.links ?? null,
     }));
-    await this.pool.query(RECORD_OUTCOMES([JSON.stringify(input), outboxBatchText(outcomes.map((o) => o.event)), outcomes.length]));
+    await this.pool.query(
+      `WITH input AS (
+         SELECT * FROM json_to_recordset($1) AS i(id uuid, status text, detail text, occurred_at timestamptz, failure_reason text, template_version int, recipient text,
+                                                   provider_config_id uuid, provider_message_id text, attempts int, subscription_group text, links jsonb)
+       ), updated AS (
+         UPDATE message m SET status = i.status, failure_reason = i.failure_reason, claimed_until = NULL, template_version = i.template_version, recipient = i.recipient,
+           provider_config_id = i.provider_config_id, provider_message_id = i.provider_message_id, attempts = i.attempts, subscription_group = i.subscription_group,
+           links = COALESCE(i.links, m.links), updated_at = now()
+         FROM input i WHERE m.id = i.id
+       ), history AS (
+         INSERT INTO message_status_event (message_id, status, detail, occurred_at) SELECT id, status, detail, occurred_at FROM input
+       )
+       INSERT INTO outbox_batch (events, count) VALUES ($2, $3)`,
+      [JSON.stringify(input), outboxBatchText(outcomes.map((o) => o.event)), outcomes.length],
+    );
   }
 
   /** Records a status change: the row (when `update`), its history line and the outbox event, atomically. */
@@ -207,7 +188,11 @@ export class MessagesRepository {
 
   private async findSuppressions(lookups: { workspaceId: string; channel: string; addresses: string[] }[]): Promise<(Suppression | null)[]> {
     const keys = lookups.flatMap((l) => l.addresses.flatMap((address) => [l.channel, 'all'].map((channel) => ({ workspace_id: l.workspaceId, channel, address }))));
-    const { rows } = await this.pool.query<Suppression>(FIND_SUPPRESSIONS([JSON.stringify(keys)]));
+    const { rows } = await this.pool.query<Suppression>(
+      `SELECT s.workspace_id AS "workspaceId", s.channel, s.address, s.reason, s.created_at AS "createdAt"
+       FROM suppression s JOIN json_to_recordset($1) AS k(workspace_id uuid, channel text, address text) USING (workspace_id, channel, address)`,
+      [JSON.stringify(keys)],
+    );
     const found = (workspaceId: string, channel: string, address: string): Suppression | undefined => rows.find((r) => r.workspaceId === workspaceId && r.address === address && (r.channel === channel || r.channel === 'all'));
     return lookups.map((l) => l.addresses.map((a) => found(l.workspaceId, l.channel, a)).find(Boolean) ?? null);
   }
