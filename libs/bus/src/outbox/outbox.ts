@@ -163,11 +163,10 @@ export class OutboxRelay {
     try {
       client = await this.options.pool.connect();
       await client.query('BEGIN');
-      const { rows } = await client.query<{ id: string; createdAt: Date; count: number }>({
-        name: `outbox_hand_off ${table.name}`,
-        text: `DELETE FROM ${table.name} WHERE id IN (SELECT id FROM ${table.name} WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED) RETURNING id, created_at AS "createdAt", count`,
-        values: [batches.map((b) => b.key)],
-      });
+      const { rows } = await client.query<{ id: string; createdAt: Date; count: number }>(
+        `DELETE FROM ${table.name} WHERE id IN (SELECT id FROM ${table.name} WHERE id = ANY($1::bigint[]) FOR UPDATE SKIP LOCKED) RETURNING id, created_at AS "createdAt", count`,
+        [batches.map((b) => b.key)],
+      );
       const mine = new Set(rows.map((r) => String(r.id)));
       const events = batches.filter((b) => mine.has(b.key)).flatMap((b) => b.events);
       if (events.length) await this.options.bus.publishSerialized(events);
@@ -231,10 +230,7 @@ export class OutboxRelay {
     }
   }
 
-  /**
-   * One transaction: lock up to batchSize rows, publish their events, delete them once acked. The
-   * relay's statements are named (prepared once per connection, per table): they run for every batch.
-   */
+  /** One transaction: lock up to batchSize rows, publish their events, delete them once acked. */
   private async relayBatch(table: OutboxTable): Promise<{ rows: number; events: number }> {
     const client = await this.options.pool.connect();
     try {
@@ -243,7 +239,7 @@ export class OutboxRelay {
       const taken = batchRows ? await this.takeBatchRows(client, table) : await this.takeEventRows(client, table);
       if (taken.keys.length) {
         await this.options.bus.publishSerialized(taken.events);
-        await client.query({ name: `outbox_delete ${table.name}`, text: `DELETE FROM ${table.name} WHERE id = ANY($1::${batchRows ? 'bigint' : 'uuid'}[])`, values: [taken.keys] });
+        await client.query(`DELETE FROM ${table.name} WHERE id = ANY($1::${batchRows ? 'bigint' : 'uuid'}[])`, [taken.keys]);
         observeLag(taken.created);
       }
       await client.query('COMMIT');
@@ -258,11 +254,10 @@ export class OutboxRelay {
 
   private async takeEventRows(client: PoolClient, table: OutboxTable): Promise<TakenRows> {
     // The envelope as text: it is published byte for byte, never parsed into objects and back.
-    const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>({
-      name: `outbox_take ${table.name}`,
-      text: `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${table.name} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      values: [table.batchSize],
-    });
+    const { rows } = await client.query<{ id: string; subject: string; workspace_id: string; body: string; headers: Record<string, string>; created_at: Date }>(
+      `SELECT id, subject, envelope->>'workspaceId' AS workspace_id, envelope::text AS body, headers, created_at FROM ${table.name} ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [table.batchSize],
+    );
     return {
       keys: rows.map((r) => r.id),
       events: rows.map((r) => ({ id: r.id, subject: r.subject, workspaceId: r.workspace_id, body: r.body, headers: r.headers })),
@@ -271,11 +266,10 @@ export class OutboxRelay {
   }
 
   private async takeBatchRows(client: PoolClient, table: OutboxTable): Promise<TakenRows> {
-    const { rows } = await client.query<{ id: string; events: string; count: number; created_at: Date }>({
-      name: `outbox_take ${table.name}`,
-      text: `SELECT id, events, count, created_at FROM ${table.name} WHERE NOT direct OR created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      values: [table.batchSize, DIRECT_GRACE_MS / 1000],
-    });
+    const { rows } = await client.query<{ id: string; events: string; count: number; created_at: Date }>(
+      `SELECT id, events, count, created_at FROM ${table.name} WHERE NOT direct OR created_at < now() - make_interval(secs => $2) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [table.batchSize, DIRECT_GRACE_MS / 1000],
+    );
     return { keys: rows.map((r) => r.id), events: rows.flatMap((r) => parseOutboxBatch(r.events)), created: rows.map((r) => ({ createdAt: r.created_at, count: r.count })) };
   }
 }
