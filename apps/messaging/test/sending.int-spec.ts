@@ -218,6 +218,34 @@ describe('messaging: providers, templates and the send pipeline', () => {
     expect([...twilio.received, ...twilioBackup.received].some((m) => (m.raw as { Body: string }).Body === 'Promo B')).toBe(false);
   });
 
+  it('fails a send whose template was deleted and tells the journey that asked, once per message', async () => {
+    const id = await template({ name: 'doomed', channel: 'webhook', content: { locales: { default: { payload: '{"v": 1}' } } } });
+    const journeyId = randomUUID();
+    const before = `doomed-${randomUUID()}`;
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, { requestId: before, contactId: ann, channel: 'webhook', templateId: 'doomed', data: {}, journeyId });
+    await waitFor(async () => (await h.call('GET', `/v1/contacts/${ann}/messages`)).body.some((m: any) => m.idempotencyKey === before && m.status === 'sent'), 'the send before the deletion');
+
+    expect((await h.call('DELETE', `/v1/templates/${id}`)).status).toBe(204);
+    expect((await h.call('GET', `/v1/templates/${id}`)).status).toBe(404);
+    expect((await h.call('DELETE', `/v1/templates/${id}`)).status).toBe(404);
+
+    const after = `doomed-${randomUUID()}`;
+    const request = { requestId: after, contactId: ann, channel: 'webhook' as const, templateId: 'doomed', data: {}, journeyId };
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, request);
+    await h.publish('journeys', MESSAGE_REQUESTED_V1.subject, request); // a redelivery
+    const failed = await waitFor(async () => (await h.call('GET', `/v1/contacts/${ann}/messages`)).body.find((m: any) => m.idempotencyKey === after && m.status === 'failed'), 'the send after the deletion');
+    expect(failed.failureReason).toBe('unknown_template: no published template doomed');
+    const missing = await waitFor(() => {
+      const found = h.seen('messaging.template.missing.v1').filter((e) => e.data.messageId === failed.id);
+      return found.length ? found : undefined;
+    }, 'messaging.template.missing.v1 for the failed send');
+    await new Promise((r) => setTimeout(r, 300)); // the time a (wrong) second announcement would need
+    expect(h.seen('messaging.template.missing.v1').filter((e) => e.data.messageId === failed.id)).toHaveLength(1);
+    expect(missing[0].data).toMatchObject({ templateId: 'doomed', journeyId, contactId: ann, channel: 'webhook' });
+    // Nothing is announced for a send whose template exists.
+    expect(h.seen('messaging.template.missing.v1').some((e) => e.data.templateId === 'burst')).toBe(false);
+  });
+
   it('resumes a message whose sender crashed after recording it, once its lease lapsed, and leaves a live lease alone', async () => {
     const id = await template({ name: 'crash', channel: 'sms', content: { locales: { default: { body: 'Resumed {{n}}' } } } });
     const crashed = randomUUID();

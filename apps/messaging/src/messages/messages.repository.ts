@@ -7,11 +7,11 @@ import type { Message, MessageStatusEvent, Prisma, Suppression } from '../genera
 
 export type NewMessage = Pick<Message, 'id' | 'workspaceId' | 'idempotencyKey' | 'contactId' | 'channel' | 'templateId' | 'journeyId' | 'campaignId'>;
 
-/** How a send ends: the message's new state, its history line and its status event, written together. */
+/** How a send ends: the message's new state, its history line and its events (the status event first), written together. */
 export interface SendOutcome {
   message: Message;
   detail: string;
-  event: OutboxRow;
+  events: OutboxRow[];
   occurredAt: Date;
 }
 
@@ -121,6 +121,7 @@ export class MessagesRepository {
   }
 
   private async recordOutcomes(outcomes: SendOutcome[]): Promise<void> {
+    const events = outcomes.flatMap((o) => o.events);
     const input = outcomes.map(({ message: m, detail, occurredAt }) => ({
       id: m.id, status: m.status, detail, occurred_at: occurredAt, failure_reason: m.failureReason, template_version: m.templateVersion, recipient: m.recipient,
       provider_config_id: m.providerConfigId, provider_message_id: m.providerMessageId, attempts: m.attempts, subscription_group: m.subscriptionGroup, links: m.links ?? null,
@@ -138,7 +139,7 @@ export class MessagesRepository {
          INSERT INTO message_status_event (message_id, status, detail, occurred_at) SELECT id, status, detail, occurred_at FROM input
        )
        INSERT INTO outbox_batch (events, count) VALUES ($2, $3)`,
-      [JSON.stringify(input), outboxBatchText(outcomes.map((o) => o.event)), outcomes.length],
+      [JSON.stringify(input), outboxBatchText(events), events.length],
     );
   }
 

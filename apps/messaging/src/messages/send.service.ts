@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import type { OutboxRow } from '@tessera/bus';
 import type { MessageStatus } from '@tessera/contracts';
 import { sendWithRetry, type ChannelMessages, type ProviderChannel, type RetryPolicy } from '@tessera/provider-core';
 import { SpanKind, withSpan } from '@tessera/observability';
@@ -13,7 +14,7 @@ import { TemplatesService, type ResolvedTemplate } from '../templates/templates.
 import { TrackingLinks } from '../tracking/tracking-links';
 import { MessagesRepository, type NewMessage } from './messages.repository';
 import { applyOverrides } from './overrides';
-import { statusChanged } from './status-events';
+import { statusChanged, templateMissing } from './status-events';
 
 export interface SendRequest {
   workspaceId: string;
@@ -84,7 +85,7 @@ export class SendService {
       return this.finish(message, 'failed', 'unknown_contact');
     }
     const template = await this.templates.resolveForSend(request.workspaceId, request.templateId);
-    if (!template) return this.finish(message, 'failed', `unknown_template: no published template ${request.templateId}`);
+    if (!template) return this.finish(message, 'failed', `unknown_template: no published template ${request.templateId}`, {}, templateMissing);
     if (template.channel !== request.channel) return this.finish(message, 'failed', `unknown_channel: template ${request.templateId} is for ${template.channel}, not ${request.channel}`);
     message = { ...message, templateVersion: template.version };
 
@@ -176,10 +177,13 @@ export class SendService {
     }
   }
 
-  private async finish(message: Message, status: MessageStatus, detail: string, fields: Partial<Message> = {}): Promise<Message> {
+  /** Records how the send ended, with its status event and, when `alsoPublish` is given, the event it makes. */
+  private async finish(message: Message, status: MessageStatus, detail: string, fields: Partial<Message> = {}, alsoPublish?: (message: Message, occurredAt: Date) => OutboxRow): Promise<Message> {
     const updated: Message = { ...message, ...fields, status, failureReason: status === 'sent' ? null : detail, claimedUntil: null };
     const occurredAt = new Date();
-    await this.messages.recordOutcome({ message: updated, detail, event: statusChanged(updated, status, status === 'sent' ? undefined : detail, occurredAt), occurredAt });
+    const events = [statusChanged(updated, status, status === 'sent' ? undefined : detail, occurredAt)];
+    if (alsoPublish) events.push(alsoPublish(updated, occurredAt));
+    await this.messages.recordOutcome({ message: updated, detail, events, occurredAt });
     return updated;
   }
 }

@@ -1,5 +1,5 @@
 import { outboxRow, type OutboxRow } from '@tessera/bus';
-import { MESSAGE_STATUS_CHANGED_V1, type MessageStatus, type MessageStatusChangedV1 } from '@tessera/contracts';
+import { MESSAGE_STATUS_CHANGED_V1, TEMPLATE_MISSING_V1, type MessageStatus, type MessageStatusChangedV1 } from '@tessera/contracts';
 import type { Message } from '../generated/prisma/client';
 
 /** The analytics feed event for a message's status change. */
@@ -17,6 +17,20 @@ export function statusChanged(message: Pick<Message, 'id' | 'workspaceId' | 'con
     ...(detail ? { detail: detail.slice(0, 1000) } : {}),
   };
   return outboxRow('messaging', MESSAGE_STATUS_CHANGED_V1.subject, data, { workspaceId: message.workspaceId, occurredAt });
+}
+
+/** Announces that a send failed for want of a published template, for whoever asked for it (journeys pauses the journey). */
+export function templateMissing(message: Message, occurredAt: Date): OutboxRow {
+  const data = {
+    messageId: message.id,
+    contactId: message.contactId,
+    channel: message.channel as MessageStatusChangedV1['channel'],
+    templateId: message.templateId,
+    occurredAt: occurredAt.toISOString(),
+    ...(message.journeyId ? { journeyId: message.journeyId } : {}),
+    ...(message.campaignId ? { campaignId: message.campaignId } : {}),
+  };
+  return outboxRow('messaging', TEMPLATE_MISSING_V1.subject, data, { workspaceId: message.workspaceId, occurredAt });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, UnprocessableEntityException } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, UnprocessableEntityException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { RequireScope, WorkspaceId } from '@tessera/service-kit';
 import { ContactsRepository } from '../contacts/contacts.repository';
@@ -37,6 +37,14 @@ export class TemplatesController {
   @RequireScope('messaging:write')
   update(@WorkspaceId() ws: string, @Param('id') id: string, @Body() dto: UpdateTemplateDto): Promise<Template> {
     return this.templates.update(ws, id, dto);
+  }
+
+  /** Deletes the template with every version (by id or name). Journeys still naming it pause at their next send to it. */
+  @Delete('templates/:id')
+  @HttpCode(204)
+  @RequireScope('messaging:write')
+  async remove(@WorkspaceId() ws: string, @Param('id') id: string): Promise<void> {
+    await this.templates.delete(ws, id);
   }
 
   /** Creates the next immutable version from the draft. */

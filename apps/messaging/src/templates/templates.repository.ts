@@ -3,6 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { PrismaService } from '../database/prisma.service';
 import type { Prisma, Template, TemplatePartial, TemplateVersion } from '../generated/prisma/client';
 
+const isUuid = (value: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
 /** The only code that touches template, template_version and template_partial. */
 @Injectable()
 export class TemplatesRepository {
@@ -18,8 +20,14 @@ export class TemplatesRepository {
 
   /** By id, or by name (the send request's templateId may be either). */
   find(workspaceId: string, idOrName: string): Promise<Template | null> {
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
-    return this.prisma.template.findFirst({ where: { workspaceId, ...(isUuid ? { id: idOrName } : { name: idOrName }) } });
+    return this.prisma.template.findFirst({ where: { workspaceId, ...(isUuid(idOrName) ? { id: idOrName } : { name: idOrName }) } });
+  }
+
+  /** Every template named by one of `idsOrNames` (ids or names), in one query. */
+  findMany(workspaceId: string, idsOrNames: string[]): Promise<Template[]> {
+    const ids = idsOrNames.filter(isUuid);
+    const names = idsOrNames.filter((n) => !isUuid(n));
+    return this.prisma.template.findMany({ where: { workspaceId, OR: [{ id: { in: ids } }, { name: { in: names } }] } });
   }
 
   async update(workspaceId: string, id: string, data: Prisma.TemplateUpdateManyMutationInput): Promise<Template | null> {
@@ -45,6 +53,15 @@ export class TemplatesRepository {
           content: template.content as object,
         },
       });
+    });
+  }
+
+  /** Removes the template and its versions; false when there was none. Sent messages keep its id in their history. */
+  async delete(workspaceId: string, id: string): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.templateVersion.deleteMany({ where: { workspaceId, templateId: id } });
+      const { count } = await tx.template.deleteMany({ where: { workspaceId, id } });
+      return count > 0;
     });
   }
 

@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
+import type { TemplateLookupV1 } from '@tessera/contracts';
 import { SharedCalls } from '../common/shared-calls';
 import type { Template, TemplateVersion } from '../generated/prisma/client';
 import { pickLocale, render, syntaxError, type ChannelContent, type TemplateContent } from './renderer';
@@ -51,6 +52,22 @@ export class TemplatesService {
   async publish(workspaceId: string, id: string): Promise<TemplateVersion> {
     const current = await this.get(workspaceId, id);
     return (await this.repository.publish(workspaceId, current.id))!;
+  }
+
+  /** Later sends naming it fail as `unknown_template` and announce messaging.template.missing.v1 (journeys pauses the journey). */
+  async delete(workspaceId: string, id: string): Promise<void> {
+    const current = await this.get(workspaceId, id);
+    await this.repository.delete(workspaceId, current.id);
+  }
+
+  /** Whether each template (by id or name) exists, with its channel and latest published version, in the order asked. */
+  async lookup(workspaceId: string, idsOrNames: string[]): Promise<TemplateLookupV1[]> {
+    const found = await this.repository.findMany(workspaceId, idsOrNames);
+    return idsOrNames.map((asked) => {
+      const t = found.find((f) => f.id === asked.toLowerCase() || f.name === asked);
+      if (!t) return { templateId: asked, exists: false };
+      return { templateId: asked, exists: true, channel: t.channel as TemplateLookupV1['channel'], ...(t.latestVersion > 0 ? { publishedVersion: t.latestVersion } : {}) };
+    });
   }
 
   async versions(workspaceId: string, id: string): Promise<TemplateVersion[]> {
