@@ -169,13 +169,20 @@ describe('journeys API and runtime: validation, versions, recipes, simulation, s
 
   it('pauses a journey whose template was deleted, with the reason visible', async () => {
     const id = await publishJourney(h, 'template gone', { trigger: { type: 'api' }, start: 's', nodes: { s: { type: 'send', channel: 'email', templateId: 'deleted-one' } } });
-    await h.publish('messaging.message.status_changed.v1', { messageId: uuidv4(), contactId: uuidv4(), channel: 'email', templateId: 'deleted-one', journeyId: id, status: 'failed', detail: 'template_not_found', occurredAt: new Date().toISOString() });
+    await h.publish('messaging.template.missing.v1', { messageId: uuidv4(), contactId: uuidv4(), channel: 'email', templateId: 'deleted-one', journeyId: id, occurredAt: new Date().toISOString() });
     const paused = await waitFor(async () => {
       const j = await h.call('GET', `/v1/journeys/${id}`);
       return j.body.status === 'paused' ? j.body : undefined;
     });
     expect(paused.pausedReason).toMatch(/template_not_found/);
     expect(WS).toBeTruthy();
+  });
+
+  it('publishes with a warning when messaging cannot say whether the templates exist', async () => {
+    const created = await h.call('POST', '/v1/journeys', { name: 'unchecked', definition: { trigger: { type: 'api' }, start: 's', nodes: { s: { type: 'send', channel: 'sms', templateId: 'anything' } } } });
+    const published = await h.call('POST', `/v1/journeys/${created.body.id}/publish`);
+    expect(published.status).toBe(201);
+    expect(published.body.warnings).toEqual([expect.stringMatching(/^templates not checked: messaging did not answer/)]);
   });
 
   it('answers 400 pointing at the node for invalid graphs', async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import { startPlatform, type Platform } from '../support/platform';
 import { abandonedCartScenario } from './abandoned-cart.scenario';
 import { anonymousToKnownScenario } from './anonymous-to-known.scenario';
+import { deletedTemplateScenario } from './deleted-template.scenario';
 import { erasureScenario } from './erasure.scenario';
 import { inboundRoutingScenario } from './inbound-routing.scenario';
 import { optOutScenario } from './opt-out.scenario';
@@ -26,4 +27,5 @@ describe('platform scenarios', () => {
   optOutScenario(p);
   inboundRoutingScenario(p);
   erasureScenario(p);
+  deletedTemplateScenario(p);
 });

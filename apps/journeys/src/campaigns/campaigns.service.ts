@@ -10,6 +10,7 @@ import { JourneyCatalog } from '../runtime/journey-catalog.service';
 import { JOURNEYS_UUID_NS, JourneyRunner, type EntryRequest, type WebhookJob } from '../runtime/journey-runner.service';
 import { TimerPoller } from '../runtime/timer-poller.service';
 import { fastOutboxRow as outboxRow } from '../runtime/fast-outbox';
+import { TemplateCheck } from '../journeys/template-check';
 import { CampaignsRepository, type CampaignRow } from './campaigns.repository';
 import type { CreateCampaignDto, TestSendDto } from './campaigns.dto';
 
@@ -26,6 +27,7 @@ export class CampaignsService implements OnModuleInit {
     private readonly catalog: JourneyCatalog,
     private readonly runner: JourneyRunner,
     private readonly timers: TimerPoller,
+    private readonly templates: TemplateCheck,
   ) {}
 
   onModuleInit(): void {
@@ -82,6 +84,7 @@ export class CampaignsService implements OnModuleInit {
     if (action.type === 'send') {
       if (!action.channel) errors.push({ path: 'action.channel', messages: ['is required for a send'] });
       if (!action.templateId) errors.push({ path: 'action.templateId', messages: ['is required for a send'] });
+      if (action.channel && action.templateId) errors.push(...(await this.templates.check(workspaceId, [{ path: 'action.templateId', templateId: action.templateId, channel: action.channel }])).errors);
     } else if (!action.journeyId) errors.push({ path: 'action.journeyId', messages: ['is required to start a journey'] });
     else if (!(await this.catalog.activeJourneys(workspaceId)).some((j) => j.id === action.journeyId)) errors.push({ path: 'action.journeyId', messages: ['must be an active journey'] });
     if (errors.length) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Validation failed', errors });

@@ -15,10 +15,11 @@ import { WebhookCaller } from '../runtime/webhook-caller.service';
 import { JourneysController } from './journeys.controller';
 import { JourneysRepository } from './journeys.repository';
 import { JourneysService } from './journeys.service';
+import { TemplateCheck } from './template-check';
 
 @Module({
   controllers: [JourneysController, CampaignsController],
-  providers: [RuntimePool, JourneysRepository, JourneysService, InstanceStoreRepository, ProjectionsRepository, JourneyCatalog, JourneyRunner, TimerPoller, WebhookCaller, TriggersService, UnresolvedEventsRepository, JourneyEventsHandlers, CampaignsRepository, CampaignsService],
+  providers: [RuntimePool, JourneysRepository, JourneysService, InstanceStoreRepository, ProjectionsRepository, JourneyCatalog, JourneyRunner, TimerPoller, WebhookCaller, TriggersService, UnresolvedEventsRepository, JourneyEventsHandlers, CampaignsRepository, CampaignsService, TemplateCheck],
   exports: [TimerPoller, WebhookCaller, JourneyRunner],
 })
 export class JourneysFeatureModule {}

@@ -13,9 +13,15 @@ import type { Journey, JourneyVersion, WorkspaceSettings } from '../generated/pr
 import type { CreateJourneyDto, MigrateDto, SettingsDto, SimulateDto, TriggerJourneyDto, UpdateJourneyDto } from './journeys.dto';
 import { JourneysRepository } from './journeys.repository';
 import { RECIPES } from './recipes';
+import { TemplateCheck, type TemplateUse } from './template-check';
 
 function invalid(errors: DefinitionError[]): BadRequestException {
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'Invalid journey definition', errors: errors.map((e) => ({ ...e, ...(e.path.startsWith('nodes.') ? { node: e.path.split('.')[1] } : {}) })) });
+}
+
+/** The templates a definition's send steps name (checked with messaging at publish). */
+function templateUses(definition: JourneyDefinition): TemplateUse[] {
+  return Object.entries(definition.nodes).flatMap(([id, node]) => (node.type === 'send' ? [{ path: `nodes.${id}.templateId`, templateId: node.templateId, channel: node.channel }] : []));
 }
 
 /** Journey use cases: drafts, versions, lifecycle, triggers, simulation, migration, settings. */
@@ -27,6 +33,7 @@ export class JourneysService {
     private readonly triggers: TriggersService,
     private readonly runner: JourneyRunner,
     private readonly store: InstanceStoreRepository,
+    private readonly templates: TemplateCheck,
   ) {}
 
   async create(workspaceId: string, dto: CreateJourneyDto): Promise<Journey> {
@@ -64,6 +71,9 @@ export class JourneysService {
     const errors = validateDefinition(journey.draft);
     if (errors.length) throw invalid(errors);
     const warnings = validateDefinition(journey.draft, { knownSegments: known }).map((e) => `${e.path}: ${e.messages.join(', ')} (no membership seen yet)`);
+    const templates = await this.templates.check(workspaceId, templateUses(journey.draft as unknown as JourneyDefinition));
+    if (templates.errors.length) throw invalid(templates.errors);
+    warnings.push(...templates.warnings);
     const version = await this.repo.publish(workspaceId, id, journey.draft as object);
     this.catalog.invalidate(workspaceId);
     const definition = version.definition as unknown as JourneyDefinition;

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent, OnEvents, type Delivered } from '@tessera/bus';
-import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_UPDATED_V1, EVENT_RECEIVED_V1, MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1, MESSAGE_STATUS_CHANGED_V1 } from '@tessera/contracts';
+import { CONSENT_CHANGED_V1, CONTACT_CREATED_V1, CONTACT_ERASED_V1, CONTACT_UPDATED_V1, EVENT_RECEIVED_V1, MEMBERSHIP_ENTERED_V1, MEMBERSHIP_EXITED_V1, TEMPLATE_MISSING_V1 } from '@tessera/contracts';
 import { JourneysRepository } from '../journeys/journeys.repository';
 import { JourneyCatalog } from './journey-catalog.service';
 import { ProjectionsRepository, type ContactChange } from './projections.repository';
@@ -135,19 +135,17 @@ export class JourneyEventsHandlers {
 
   /**
    * A send that failed because its template is gone pauses the journey, with the reason visible on
-   * it. Batched: every message sent brings one or more status events, nearly all of them ignored
-   * here, and taking them one by one cost as much CPU as starting the journeys that sent them.
+   * it. Messaging announces that failure with its own event, so journeys does not take every
+   * message status event to find the rare one that matters here.
    */
-  @OnEvents(MESSAGE_STATUS_CHANGED_V1.subject, { maxSize: 500, maxWaitMs: 100 })
-  async onMessageStatus(events: Delivered<typeof MESSAGE_STATUS_CHANGED_V1.subject>[]): Promise<void> {
-    for (const e of events) {
-      const { status, detail, journeyId, templateId } = e.data;
-      if (!journeyId || (status !== 'failed' && status !== 'suppressed') || !detail?.includes('template_not_found')) continue;
-      const changed = await this.journeys.pauseForReason(e.envelope.workspaceId, journeyId, `template_not_found: template ${templateId} no longer exists`);
-      if (changed) {
-        this.catalog.invalidate(e.envelope.workspaceId);
-        this.log.warn(`journey ${journeyId} paused: template ${templateId} not found`);
-      }
+  @OnEvent(TEMPLATE_MISSING_V1.subject)
+  async onTemplateMissing(e: Delivered<typeof TEMPLATE_MISSING_V1.subject>): Promise<void> {
+    const { journeyId, templateId } = e.data;
+    if (!journeyId) return;
+    const changed = await this.journeys.pauseForReason(e.envelope.workspaceId, journeyId, `template_not_found: template ${templateId} no longer exists`);
+    if (changed) {
+      this.catalog.invalidate(e.envelope.workspaceId);
+      this.log.warn(`journey ${journeyId} paused: template ${templateId} not found`);
     }
   }
 }
