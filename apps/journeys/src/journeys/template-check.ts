@@ -36,8 +36,10 @@ export class TemplateCheck {
       }
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      this.log.warn(`templates not checked: ${error.message}`);
-      return { errors: [], warnings: [`templates not checked: messaging did not answer (${error.code})`] };
+      // 'unavailable': no answer in time (messaging down or overloaded); any other code came back from messaging.
+      const why = error.code === 'unavailable' ? 'messaging did not answer' : `messaging answered ${error.code}: ${error.message}`;
+      this.log.warn(`templates not checked: ${why}`);
+      return { errors: [], warnings: [`templates not checked: ${why}`] };
     }
     const errors: DefinitionError[] = [];
     for (const use of uses) {

@@ -56,13 +56,12 @@ export class TemplatesRepository {
     });
   }
 
-  /** Removes the template and its versions; false when there was none. Sent messages keep its id in their history. */
-  async delete(workspaceId: string, id: string): Promise<boolean> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.templateVersion.deleteMany({ where: { workspaceId, templateId: id } });
-      const { count } = await tx.template.deleteMany({ where: { workspaceId, id } });
-      return count > 0;
-    });
+  /** Removes the template and its versions. Sent messages keep its id in their history. */
+  async delete(workspaceId: string, id: string): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.templateVersion.deleteMany({ where: { workspaceId, templateId: id } }),
+      this.prisma.template.deleteMany({ where: { workspaceId, id } }),
+    ]);
   }
 
   versions(workspaceId: string, templateId: string): Promise<TemplateVersion[]> {
